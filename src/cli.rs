@@ -1,0 +1,144 @@
+//! The command line as typed: flags, their environment variables and help.
+//!
+//! Conventions (written down as xh does):
+//! - Values arrive here as plain strings and are parsed once, in
+//!   [`crate::config`], so that an error can name the flag *or* the
+//!   environment variable the bad value came from.
+//! - A short flag only where curl or Docker users expect one (`-t`, `-X`,
+//!   `-H`, `-o`, `-q`, `-v`); every other flag is long only.
+//! - Value names are upper case and say what they hold (`DURATION`, `SIZE`).
+//! - Every flag that a Dockerfile `ENV` line would set has an environment
+//!   variable `HEALTHPROBE_<NAME>`: exec-form `HEALTHCHECK` in scratch and
+//!   distroless images has no shell to expand `$VARS` on the command line.
+
+use clap::{ArgAction, Parser};
+
+/// Environment variable with the targets when none is given on the command line.
+pub const ENV_URL: &str = "HEALTHPROBE_URL";
+/// Environment variable with extra request headers, one `Name: value` per line.
+pub const ENV_HEADERS: &str = "HEALTHPROBE_HEADERS";
+/// Environment variable with JSON expectations, one `POINTER=VALUE` per line.
+pub const ENV_EXPECT_JSON: &str = "HEALTHPROBE_EXPECT_JSON";
+/// The platform-wide port variable (Heroku, Cloud Run, …), read after `HEALTHPROBE_PORT`.
+pub const ENV_PORT_FALLBACK: &str = "PORT";
+
+/// One HTTP health check with a deadline; exit 0 when healthy, 1 otherwise.
+///
+/// healthprobe replaces `curl --fail` in Docker HEALTHCHECK lines, CI smoke
+/// tests and Kubernetes exec probes. A status in the expected set (default
+/// 200-399, the Kubernetes httpGet rule) with every expectation met is
+/// healthy (exit 0); anything else (other status, refused, reset, timeout,
+/// bad reply, bad flag) is unhealthy (exit 1). It never exits 2, which Docker
+/// reserves. Proxy environment variables are ignored.
+#[derive(Parser, Debug)]
+#[command(name = "healthprobe", version, about, long_about, max_term_width = 100)]
+pub struct Cli {
+    /// Targets to check: http://… or https://… URLs, or a bare path such as
+    /// /health meaning http://{--host}:{--port}/health.
+    ///
+    /// With none given, HEALTHPROBE_URL is read (several targets may be
+    /// separated by spaces). Several targets are checked concurrently within
+    /// the one deadline; the result is healthy only when all are.
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
+
+    /// Host for bare-path targets.
+    #[arg(long, value_name = "HOST", env = "HEALTHPROBE_HOST", default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// Port for bare-path targets [env: HEALTHPROBE_PORT, then PORT].
+    #[arg(long, value_name = "PORT", env = "HEALTHPROBE_PORT", hide_env = true)]
+    pub port: Option<String>,
+
+    /// One total deadline for the check: resolve, connect, TLS, request,
+    /// response headers and body (e.g. 500ms, 2s, 1m, or 3 for seconds).
+    #[arg(
+        short = 't',
+        long,
+        value_name = "DURATION",
+        env = "HEALTHPROBE_TIMEOUT",
+        default_value = "5s"
+    )]
+    pub timeout: String,
+
+    /// Deadline for connection setup, TLS included (default: the --timeout).
+    #[arg(long, value_name = "DURATION", env = "HEALTHPROBE_CONNECT_TIMEOUT")]
+    pub connect_timeout: Option<String>,
+
+    /// Request method: GET or HEAD.
+    #[arg(
+        short = 'X',
+        long,
+        value_name = "METHOD",
+        env = "HEALTHPROBE_METHOD",
+        default_value = "GET"
+    )]
+    pub method: String,
+
+    /// Request header 'Name: value', repeatable; 'Host: x' sets the Host
+    /// header [env: HEALTHPROBE_HEADERS, one header per line].
+    #[arg(short = 'H', long = "header", value_name = "HEADER", action = ArgAction::Append)]
+    pub headers: Vec<String>,
+
+    /// User-Agent header [default: healthprobe/<version>].
+    #[arg(long, value_name = "TEXT", env = "HEALTHPROBE_USER_AGENT")]
+    pub user_agent: Option<String>,
+
+    /// Healthy status codes: comma-separated codes and ranges (e.g.
+    /// 200-299,301). The default is the Kubernetes httpGet rule.
+    #[arg(
+        long,
+        value_name = "LIST",
+        env = "HEALTHPROBE_EXPECT_STATUS",
+        default_value = "200-399"
+    )]
+    pub expect_status: String,
+
+    /// The body must contain TEXT (only the first --max-body bytes are read).
+    #[arg(long, value_name = "TEXT", env = "HEALTHPROBE_EXPECT_BODY")]
+    pub expect_body: Option<String>,
+
+    /// The body is JSON and the value at the RFC 6901 POINTER equals VALUE,
+    /// repeatable (e.g. /status=ok; true, 42 and null compare as JSON)
+    /// [env: HEALTHPROBE_EXPECT_JSON, one per line].
+    #[arg(long, value_name = "POINTER=VALUE", action = ArgAction::Append)]
+    pub expect_json: Vec<String>,
+
+    /// Most body bytes read before the connection is dropped (e.g. 64KiB,
+    /// 10k, 1MiB, or bytes).
+    #[arg(
+        long,
+        value_name = "SIZE",
+        env = "HEALTHPROBE_MAX_BODY",
+        default_value = "64KiB"
+    )]
+    pub max_body: String,
+
+    /// Follow up to 10 redirects to the same host (ports ignored, the
+    /// Kubernetes rule); a redirect elsewhere is judged as the 3xx it is.
+    #[arg(long, env = "HEALTHPROBE_FOLLOW_REDIRECTS")]
+    pub follow_redirects: bool,
+
+    /// Send the request through this HTTP proxy. Proxy environment variables
+    /// (http_proxy, HTTPS_PROXY, ALL_PROXY, NO_PROXY) are always ignored.
+    #[arg(long, value_name = "URL", env = "HEALTHPROBE_PROXY")]
+    pub proxy: Option<String>,
+
+    /// Report format on stdout: text (one line per target) or json.
+    #[arg(
+        short = 'o',
+        long,
+        value_name = "FORMAT",
+        env = "HEALTHPROBE_OUTPUT",
+        default_value = "text"
+    )]
+    pub output: String,
+
+    /// Print no report; the exit status tells.
+    #[arg(short = 'q', long, env = "HEALTHPROBE_QUIET", conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Print phases with timings and the request and response heads to stderr.
+    #[arg(short = 'v', long, env = "HEALTHPROBE_VERBOSE")]
+    pub verbose: bool,
+}

@@ -1,0 +1,83 @@
+//! healthprobe: one HTTP health check with a deadline, for Docker
+//! `HEALTHCHECK`, CI waits and Kubernetes exec probes.
+//!
+//! The flow is one way: [`cli`] (the flags as typed) → [`config`] (one
+//! validated [`config::Config`]) → [`probe`] (the checks, a
+//! [`probe::Verdict`]) → [`report`] (text or JSON) → [`ExitStatus`], decided
+//! in [`run`] and nowhere else.
+
+pub mod cli;
+pub mod config;
+pub mod probe;
+pub mod report;
+
+use std::ffi::OsString;
+use std::io::Write;
+
+/// The exit status of a run. Docker reads 0 as healthy and 1 as unhealthy and
+/// reserves 2, so there is no other value: bad flags, bad environment values
+/// and internal errors are all 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ExitStatus {
+    /// Every target is healthy; also `--help` and `--version`.
+    Healthy = 0,
+    /// Anything else.
+    Unhealthy = 1,
+}
+
+impl From<&probe::Verdict> for ExitStatus {
+    fn from(verdict: &probe::Verdict) -> Self {
+        if verdict.healthy() {
+            ExitStatus::Healthy
+        } else {
+            ExitStatus::Unhealthy
+        }
+    }
+}
+
+impl From<ExitStatus> for std::process::ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        std::process::ExitCode::from(status as u8)
+    }
+}
+
+/// The whole program, as `main` runs it: parses `args` (program name first)
+/// and the environment, checks the targets, prints the report on stdout and
+/// returns the exit status. An invalid invocation prints one line on stderr
+/// and returns [`ExitStatus::Unhealthy`] without touching the network.
+pub fn run<I, T>(args: I) -> ExitStatus
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let config = match config::from_args(args) {
+        Ok(config) => config,
+        Err(error) => return invocation_error(&error),
+    };
+    let verdict = probe::run(&config);
+    report::write(&mut std::io::stdout().lock(), &verdict, &config);
+    ExitStatus::from(&verdict)
+}
+
+/// Prints an invocation error as one line on stderr. clap's help and version
+/// displays are printed whole and are a success.
+fn invocation_error(error: &anyhow::Error) -> ExitStatus {
+    if let Some(clap_error) = error.downcast_ref::<clap::Error>() {
+        use clap::error::ErrorKind;
+        if matches!(
+            clap_error.kind(),
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+        ) {
+            let _ = clap_error.print();
+            return ExitStatus::Healthy;
+        }
+        // clap renders a usage block; keep its first line, which names the flag.
+        let rendered = clap_error.render().to_string();
+        let first = rendered.lines().next().unwrap_or("error: invalid arguments");
+        let _ = writeln!(std::io::stderr(), "healthprobe: {first} (see --help)");
+        return ExitStatus::Unhealthy;
+    }
+    let _ = writeln!(std::io::stderr(), "healthprobe: error: {error:#}");
+    ExitStatus::Unhealthy
+}

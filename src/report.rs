@@ -1,0 +1,125 @@
+//! The report of a [`Verdict`]: one text line per target, made for
+//! `docker inspect` (Docker keeps the first 4096 bytes of a probe's output),
+//! or one JSON object.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::config::{Config, Output, Verbosity};
+use crate::probe::{Check, Failure, Verdict, format_elapsed};
+
+/// The JSON report: `{"healthy": bool, "checks": [...]}`.
+#[derive(Debug, Serialize)]
+pub struct JsonReport<'a> {
+    /// Healthy only when every check is.
+    pub healthy: bool,
+    /// One entry per target, in target order.
+    pub checks: Vec<JsonCheck<'a>>,
+}
+
+/// One check in the JSON report; `null` where a field does not apply.
+#[derive(Debug, Serialize)]
+pub struct JsonCheck<'a> {
+    /// The URL requested first.
+    pub target: &'a str,
+    /// `GET` or `HEAD`.
+    pub method: &'static str,
+    /// Whether this check is healthy.
+    pub healthy: bool,
+    /// The final response's status code; `null` when none arrived.
+    pub status: Option<u16>,
+    /// The standard reason phrase of the status; `null` when none.
+    pub reason: Option<&'static str>,
+    /// Milliseconds from the start of the check to its verdict, to 1 µs.
+    pub elapsed_ms: f64,
+    /// Why the check is unhealthy; `null` when healthy.
+    pub error: Option<String>,
+    /// The start of the body read, printable, at most 120 characters.
+    pub body_excerpt: Option<&'a str>,
+}
+
+impl<'a> JsonReport<'a> {
+    /// Builds the JSON report of `verdict`.
+    pub fn new(verdict: &'a Verdict) -> Self {
+        JsonReport {
+            healthy: verdict.healthy(),
+            checks: verdict
+                .checks
+                .iter()
+                .map(|c| JsonCheck {
+                    target: &c.target,
+                    method: c.method.as_str(),
+                    healthy: c.healthy(),
+                    status: c.status,
+                    reason: c.reason,
+                    elapsed_ms: (c.elapsed.as_micros() as f64) / 1000.0,
+                    error: c.failure.as_ref().map(ToString::to_string),
+                    body_excerpt: c.body_excerpt.as_deref(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One line for one check, e.g.
+/// `healthy: GET http://127.0.0.1:8000/health -> 200 OK in 2.1ms` or
+/// `unhealthy: GET http://127.0.0.1:8000/health: connection refused`.
+pub fn text_line(check: &Check, default_status_set: bool) -> String {
+    let mut line = format!(
+        "{}: {} {}",
+        if check.healthy() { "healthy" } else { "unhealthy" },
+        check.method.as_str(),
+        check.target
+    );
+    if let Some(status) = check.status {
+        line += &format!(" -> {status}");
+        if let Some(reason) = check.reason {
+            line += " ";
+            line += reason;
+        }
+        line += &format!(" in {}", format_elapsed(check.elapsed));
+    }
+    match &check.failure {
+        None => {}
+        Some(Failure::Status { expected }) => {
+            if !default_status_set {
+                line += &format!(" (expected {expected})");
+            }
+        }
+        Some(failure) => {
+            line += ": ";
+            line += &failure.to_string();
+        }
+    }
+    if !check.healthy()
+        && let Some(excerpt) = &check.body_excerpt
+    {
+        line += &format!(": {excerpt:?}");
+    }
+    line
+}
+
+/// Writes the report of `verdict` to `out` in the configured format; writes
+/// nothing when quiet. Write errors (a closed pipe) are ignored: the exit
+/// status still tells.
+pub fn write(out: &mut dyn Write, verdict: &Verdict, config: &Config) {
+    if config.verbosity == Verbosity::Quiet {
+        return;
+    }
+    let _ = match config.output {
+        Output::Text => {
+            let default_set = config.expect.status.as_str() == "200-399";
+            let mut text = String::new();
+            for check in &verdict.checks {
+                text += &text_line(check, default_set);
+                text.push('\n');
+            }
+            out.write_all(text.as_bytes())
+        }
+        Output::Json => serde_json::to_writer(&mut *out, &JsonReport::new(verdict))
+            .map_err(std::io::Error::from)
+            .and_then(|()| out.write_all(b"\n")),
+    };
+    let _ = out.flush();
+}
