@@ -43,11 +43,22 @@ pub struct Cli {
     pub targets: Vec<String>,
 
     /// Host for bare-path targets.
-    #[arg(long, value_name = "HOST", env = "HEALTHPROBE_HOST", default_value = "127.0.0.1")]
+    #[arg(
+        long,
+        value_name = "HOST",
+        env = "HEALTHPROBE_HOST",
+        default_value = "127.0.0.1"
+    )]
     pub host: String,
 
     /// Port for bare-path targets [env: HEALTHPROBE_PORT, then PORT].
-    #[arg(long, value_name = "PORT", env = "HEALTHPROBE_PORT", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "PORT",
+        allow_hyphen_values = true,
+        env = "HEALTHPROBE_PORT",
+        hide_env = true
+    )]
     pub port: Option<String>,
 
     /// One total deadline for the check: resolve, connect, TLS, request,
@@ -56,13 +67,19 @@ pub struct Cli {
         short = 't',
         long,
         value_name = "DURATION",
+        allow_hyphen_values = true,
         env = "HEALTHPROBE_TIMEOUT",
         default_value = "5s"
     )]
     pub timeout: String,
 
     /// Deadline for connection setup, TLS included (default: the --timeout).
-    #[arg(long, value_name = "DURATION", env = "HEALTHPROBE_CONNECT_TIMEOUT")]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        allow_hyphen_values = true,
+        env = "HEALTHPROBE_CONNECT_TIMEOUT"
+    )]
     pub connect_timeout: Option<String>,
 
     /// Request method: GET or HEAD.
@@ -124,6 +141,12 @@ pub struct Cli {
     #[arg(long, value_name = "URL", env = "HEALTHPROBE_PROXY")]
     pub proxy: Option<String>,
 
+    /// Use these addresses for HOST:PORT instead of resolving it, as curl's
+    /// option of the same name (e.g. app.internal:443:127.0.0.1 or
+    /// localhost:8000:[::1],127.0.0.1, tried in that order); repeatable.
+    #[arg(long, value_name = "HOST:PORT:ADDR[,ADDR]", action = ArgAction::Append)]
+    pub resolve: Vec<String>,
+
     /// Report format on stdout: text (one line per target) or json.
     #[arg(
         short = 'o',
@@ -135,7 +158,12 @@ pub struct Cli {
     pub output: String,
 
     /// Print no report; the exit status tells.
-    #[arg(short = 'q', long, env = "HEALTHPROBE_QUIET", conflicts_with = "verbose")]
+    #[arg(
+        short = 'q',
+        long,
+        env = "HEALTHPROBE_QUIET",
+        conflicts_with = "verbose"
+    )]
     pub quiet: bool,
 
     /// Print phases with timings and the request and response heads to stderr.

@@ -41,6 +41,9 @@ pub struct Config {
     /// Explicit HTTP proxy; `None` means a direct connection whatever the
     /// environment says.
     pub proxy: Option<ureq::Proxy>,
+    /// Fixed addresses for host and port pairs (`--resolve`), used instead
+    /// of a lookup.
+    pub resolve: Vec<ResolveEntry>,
     /// Report format on stdout.
     pub output: Output,
     /// How much is printed.
@@ -52,6 +55,52 @@ pub struct Config {
 pub struct Target {
     /// The absolute URL that is requested, e.g. `http://127.0.0.1:8000/health`.
     pub url: String,
+}
+
+/// `--resolve HOST:PORT:ADDR[,ADDR]`: the addresses to connect to for a host
+/// and port, in the order to try them (curl's option of the same name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolveEntry {
+    /// Host name, lower case, without IPv6 brackets.
+    pub host: String,
+    /// Port the entry applies to.
+    pub port: u16,
+    /// Addresses in the order they are tried.
+    pub addrs: Vec<std::net::IpAddr>,
+}
+
+impl ResolveEntry {
+    /// Parses `HOST:PORT:ADDR[,ADDR]`; IPv6 addresses may be in brackets.
+    ///
+    /// # Errors
+    /// A missing part, a port outside 1-65535, or an address that is not an
+    /// IP address.
+    pub fn parse(text: &str) -> Result<Self> {
+        let mut parts = text.splitn(3, ':');
+        let (Some(host), Some(port), Some(addrs)) = (parts.next(), parts.next(), parts.next())
+        else {
+            bail!("{text:?} is not HOST:PORT:ADDR (e.g. app.internal:443:127.0.0.1)");
+        };
+        if host.is_empty() {
+            bail!("{text:?} has no host");
+        }
+        let port = parse_port(port).with_context(|| format!("{text:?}"))?;
+        let addrs = addrs
+            .split(',')
+            .map(|a| {
+                a.trim()
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse()
+                    .map_err(|_| anyhow!("{a:?} is not an IP address"))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ResolveEntry {
+            host: host.to_ascii_lowercase(),
+            port,
+            addrs,
+        })
+    }
 }
 
 /// The request method of a check: only methods without a request body.
@@ -150,7 +199,9 @@ impl StatusSet {
 
     /// Whether `code` is in the set.
     pub fn contains(&self, code: u16) -> bool {
-        self.ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&code))
+        self.ranges
+            .iter()
+            .any(|&(lo, hi)| (lo..=hi).contains(&code))
     }
 
     /// The set as the user wrote it, normalised (`200-399`).
@@ -292,7 +343,7 @@ pub fn parse_target(text: &str, host: &str, port: Option<u16>) -> Result<Target>
     let url = if text.starts_with('/') {
         let port = port.ok_or_else(|| {
             anyhow!(
-                "target {text} is a bare path but no port is set: give --port, \
+                "{text} is a bare path but no port is set: give --port, \
                  HEALTHPROBE_PORT or PORT, or a full URL"
             )
         })?;
@@ -326,7 +377,11 @@ pub fn parse_target(text: &str, host: &str, port: Option<u16>) -> Result<Target>
     } else {
         authority.find(':').unwrap_or(authority.len())
     };
-    if host_part_end == 0 || authority[..host_part_end].trim_matches(['[', ']']).is_empty() {
+    if host_part_end == 0
+        || authority[..host_part_end]
+            .trim_matches(['[', ']'])
+            .is_empty()
+    {
         bail!("{text:?} has no host");
     }
     if let Some(port) = authority[host_part_end..].strip_prefix(':') {
@@ -491,6 +546,12 @@ impl Config {
             None => None,
         };
 
+        let resolve = cli
+            .resolve
+            .iter()
+            .map(|t| ResolveEntry::parse(t).context("--resolve"))
+            .collect::<Result<Vec<_>>>()?;
+
         let output = match cli.output.as_str() {
             "text" => Output::Text,
             "json" => Output::Json,
@@ -508,9 +569,9 @@ impl Config {
         };
 
         let port = match &cli.port {
-            Some(text) => Some(
-                parse_port(text).with_context(|| at("port", "--port", "HEALTHPROBE_PORT"))?,
-            ),
+            Some(text) => {
+                Some(parse_port(text).with_context(|| at("port", "--port", "HEALTHPROBE_PORT"))?)
+            }
             None => match env_string(ENV_PORT_FALLBACK)? {
                 Some(text) => Some(parse_port(&text).context(ENV_PORT_FALLBACK)?),
                 None => None,
@@ -532,7 +593,7 @@ impl Config {
             }
             (texts, ENV_URL)
         } else {
-            (cli.targets, "target")
+            (cli.targets, "TARGET")
         };
         let targets = texts
             .iter()
@@ -550,6 +611,7 @@ impl Config {
             max_body,
             follow_redirects: cli.follow_redirects,
             proxy,
+            resolve,
             output,
             verbosity,
         })
@@ -600,7 +662,9 @@ mod tests {
         assert!(set.contains(200) && set.contains(299) && set.contains(301) && set.contains(404));
         assert!(!set.contains(300) && !set.contains(302) && !set.contains(500));
         assert_eq!(set.as_str(), "200-299,301,404");
-        for bad in ["", "99", "600", "300-200", "2xx", "200-", ",200", "200,,300"] {
+        for bad in [
+            "", "99", "600", "300-200", "2xx", "200-", ",200", "200,,300",
+        ] {
             assert!(StatusSet::parse(bad).is_err(), "{bad:?} accepted");
         }
     }
@@ -620,7 +684,14 @@ mod tests {
     fn headers_refuse_injection_and_bad_names() {
         let (n, v) = parse_header("X-Token:  abc ").unwrap();
         assert_eq!((n.as_str(), v.to_str().unwrap()), ("x-token", "abc"));
-        for bad in ["X-A: b\r\nX-B: c", "X-A: b\n", "X-A: \0", "NoColon", ": empty", "Bad Name: x"] {
+        for bad in [
+            "X-A: b\r\nX-B: c",
+            "X-A: b\n",
+            "X-A: \0",
+            "NoColon",
+            ": empty",
+            "Bad Name: x",
+        ] {
             assert!(parse_header(bad).is_err(), "{bad:?} accepted");
         }
     }
@@ -628,9 +699,18 @@ mod tests {
     #[test]
     fn targets_take_urls_ipv6_and_bare_paths() {
         let t = |s, p| parse_target(s, "127.0.0.1", p).map(|t| t.url);
-        assert_eq!(t("/health", Some(8000)).unwrap(), "http://127.0.0.1:8000/health");
-        assert_eq!(t("http://[::1]:8080/health", None).unwrap(), "http://[::1]:8080/health");
-        assert_eq!(t("https://example.test", None).unwrap(), "https://example.test/");
+        assert_eq!(
+            t("/health", Some(8000)).unwrap(),
+            "http://127.0.0.1:8000/health"
+        );
+        assert_eq!(
+            t("http://[::1]:8080/health", None).unwrap(),
+            "http://[::1]:8080/health"
+        );
+        assert_eq!(
+            t("https://example.test", None).unwrap(),
+            "https://example.test/"
+        );
         assert_eq!(
             parse_target("/h", "::1", Some(1)).unwrap().url,
             "http://[::1]:1/h"
@@ -646,6 +726,18 @@ mod tests {
             "http://x:abc/",
         ] {
             assert!(t(bad, None).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn resolve_entries_take_ipv6_and_lists() {
+        let e = ResolveEntry::parse("Local.Test:80:[::1],127.0.0.1").unwrap();
+        assert_eq!(
+            (e.host.as_str(), e.port, e.addrs.len()),
+            ("local.test", 80, 2)
+        );
+        for bad in ["h:80", ":80:127.0.0.1", "h:0:127.0.0.1", "h:80:nope"] {
+            assert!(ResolveEntry::parse(bad).is_err(), "{bad:?} accepted");
         }
     }
 

@@ -74,7 +74,10 @@ fn invocation_error(error: &anyhow::Error) -> ExitStatus {
         }
         // clap renders a usage block; keep its first line, which names the flag.
         let rendered = clap_error.render().to_string();
-        let first = rendered.lines().next().unwrap_or("error: invalid arguments");
+        let first = rendered
+            .lines()
+            .next()
+            .unwrap_or("error: invalid arguments");
         let _ = writeln!(std::io::stderr(), "healthprobe: {first} (see --help)");
         return ExitStatus::Unhealthy;
     }

@@ -21,7 +21,7 @@ use ureq::unversioned::transport::{
 };
 use ureq::{Agent, Body, Timeout};
 
-use crate::config::{Config, MAX_REDIRECTS, Method, Target, Verbosity};
+use crate::config::{Config, MAX_REDIRECTS, Method, ResolveEntry, Target, Verbosity};
 
 /// Longest body excerpt in a report, in characters.
 pub const EXCERPT_CHARS: usize = 120;
@@ -184,6 +184,7 @@ impl Progress {
 #[derive(Debug)]
 struct ProbeResolver {
     progress: Arc<Progress>,
+    fixed: Vec<ResolveEntry>,
 }
 
 impl Resolver for ProbeResolver {
@@ -194,24 +195,37 @@ impl Resolver for ProbeResolver {
         timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
         self.progress.set(Phase::Resolve);
-        let literal = uri.host().and_then(|h| {
-            let ip: IpAddr = h.trim_start_matches('[').trim_end_matches(']').parse().ok()?;
-            let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
-                Some("https") => 443,
-                _ => 80,
-            });
-            Some(SocketAddr::new(ip, port))
+        let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
+            Some("https") => 443,
+            _ => 80,
         });
-        let addrs = match literal {
-            Some(addr) => {
+        let host = uri
+            .host()
+            .unwrap_or("")
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
+        let fixed = self.fixed.iter().find(|e| e.host == host && e.port == port);
+        let addrs = match (fixed, host.parse::<IpAddr>()) {
+            (Some(entry), _) => {
                 let mut addrs = self.empty();
-                addrs.push(addr);
+                for ip in entry.addrs.iter().take(16) {
+                    addrs.push(SocketAddr::new(*ip, port));
+                }
                 addrs
             }
-            None => DefaultResolver::default().resolve(uri, config, timeout)?,
+            (None, Ok(ip)) => {
+                let mut addrs = self.empty();
+                addrs.push(SocketAddr::new(ip, port));
+                addrs
+            }
+            (None, Err(_)) => DefaultResolver::default().resolve(uri, config, timeout)?,
         };
-        self.progress
-            .trace(format_args!("resolved {} to {:?}", uri.host().unwrap_or(""), &addrs[..]));
+        self.progress.trace(format_args!(
+            "resolved {} to {:?}",
+            uri.host().unwrap_or(""),
+            &addrs[..]
+        ));
         self.progress.set(Phase::Connect);
         Ok(addrs)
     }
@@ -312,6 +326,7 @@ fn agent(config: &Config, progress: &Arc<Progress>) -> Agent {
         },
         ProbeResolver {
             progress: progress.clone(),
+            fixed: config.resolve.clone(),
         },
     )
 }

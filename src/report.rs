@@ -68,7 +68,11 @@ impl<'a> JsonReport<'a> {
 pub fn text_line(check: &Check, default_status_set: bool) -> String {
     let mut line = format!(
         "{}: {} {}",
-        if check.healthy() { "healthy" } else { "unhealthy" },
+        if check.healthy() {
+            "healthy"
+        } else {
+            "unhealthy"
+        },
         check.method.as_str(),
         check.target
     );
@@ -82,11 +86,10 @@ pub fn text_line(check: &Check, default_status_set: bool) -> String {
     }
     match &check.failure {
         None => {}
-        Some(Failure::Status { expected }) => {
-            if !default_status_set {
-                line += &format!(" (expected {expected})");
-            }
+        Some(Failure::Status { expected }) if !default_status_set => {
+            line += &format!(" (expected {expected})");
         }
+        Some(Failure::Status { .. }) => {}
         Some(failure) => {
             line += ": ";
             line += &failure.to_string();

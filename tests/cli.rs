@@ -1,0 +1,819 @@
+//! The probe CLI end to end: the real binary against servers on loopback.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{BlackHole, Scripted, Tiny, closed_port, probe, response, run};
+
+const QUICK: Duration = Duration::from_secs(3);
+
+fn ok_json() -> Tiny {
+    Tiny::start(|_| {
+        (
+            200,
+            r#"{"status":"ok","ready":true,"workers":4,"gpu":null}"#,
+        )
+    })
+}
+
+// ---- status codes and the Kubernetes rule -------------------------------
+
+#[test]
+fn status_200_is_healthy_with_one_line_report() {
+    let server = ok_json();
+    let out = run(probe().arg(server.url("/health")));
+    out.expect(0, QUICK);
+    let line = format!("healthy: GET {} -> 200 OK in ", server.url("/health"));
+    assert!(out.stdout.starts_with(&line), "{}", out.stdout);
+    assert_eq!(out.stdout.lines().count(), 1);
+    assert_eq!(out.stderr, "");
+}
+
+#[test]
+fn status_503_is_unhealthy_with_body_excerpt() {
+    let server = Tiny::start(|_| (503, r#"{"detail":"model not loaded"}"#));
+    let out = run(probe().arg(server.url("/health")));
+    out.expect(1, QUICK);
+    assert!(
+        out.stdout.starts_with(&format!(
+            "unhealthy: GET {} -> 503 Service Unavailable in ",
+            server.url("/health")
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .trim_end()
+            .ends_with(r#": "{\"detail\":\"model not loaded\"}""#),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn statuses_follow_the_kubernetes_rule_200_to_399() {
+    for (status, code) in [
+        (199, 1),
+        (200, 0),
+        (204, 0),
+        (301, 0),
+        (399, 0),
+        (400, 1),
+        (404, 1),
+        (500, 1),
+    ] {
+        let server = Scripted::reply(response(&format!("{status} X"), "", ""));
+        let out = run(probe().arg(server.url("/")));
+        assert_eq!(out.code, Some(code), "status {status}: {out:#?}");
+    }
+}
+
+#[test]
+fn expect_status_replaces_the_healthy_set() {
+    let server = Tiny::start(|_| (200, "{}"));
+    let out = run(probe()
+        .args(["--expect-status", "204,300-302"])
+        .arg(server.url("/")));
+    out.expect(1, QUICK);
+    assert!(
+        out.stdout.contains("-> 200 OK in ") && out.stdout.contains("(expected 204,300-302)"),
+        "{}",
+        out.stdout
+    );
+    run(probe()
+        .args(["--expect-status", "200"])
+        .arg(server.url("/")))
+    .expect(0, QUICK);
+    run(probe()
+        .env("HEALTHPROBE_EXPECT_STATUS", "500-599")
+        .arg(server.url("/")))
+    .expect(1, QUICK);
+}
+
+#[test]
+fn expect_status_out_of_range_is_refused_naming_the_source() {
+    for (bad, _) in [("99", 0), ("600", 0), ("300-200", 0), ("2xx", 0), ("", 0)] {
+        let out = run(probe().args(["--expect-status", bad, "http://127.0.0.1:1/"]));
+        out.expect(1, QUICK);
+        assert!(
+            out.stderr.contains("--expect-status"),
+            "{bad}: {}",
+            out.stderr
+        );
+        assert_eq!(out.stdout, "");
+    }
+    let out = run(probe()
+        .env("HEALTHPROBE_EXPECT_STATUS", "700")
+        .arg("http://127.0.0.1:1/"));
+    out.expect(1, QUICK);
+    assert!(
+        out.stderr.contains("HEALTHPROBE_EXPECT_STATUS"),
+        "{}",
+        out.stderr
+    );
+}
+
+// ---- body and JSON expectations ------------------------------------------
+
+#[test]
+fn expect_body_needs_the_text_in_the_body() {
+    let server = ok_json();
+    run(probe()
+        .args(["--expect-body", r#""status":"ok""#])
+        .arg(server.url("/")))
+    .expect(0, QUICK);
+    let out = run(probe()
+        .args(["--expect-body", "ready\":false"])
+        .arg(server.url("/")));
+    out.expect(1, QUICK);
+    assert!(
+        out.stdout.contains("-> 200 OK in ") && out.stdout.contains("body does not contain"),
+        "{}",
+        out.stdout
+    );
+    run(probe()
+        .env("HEALTHPROBE_EXPECT_BODY", "workers")
+        .arg(server.url("/")))
+    .expect(0, QUICK);
+}
+
+#[test]
+fn expect_json_compares_strings_by_text_and_others_as_json() {
+    let server = ok_json();
+    let url = server.url("/health");
+    for (expectation, code) in [
+        ("/status=ok", 0),
+        ("/ready=true", 0),
+        ("/workers=4", 0),
+        ("/gpu=null", 0),
+        ("/status=loading", 1),
+        ("/ready=false", 1),
+        ("/workers=\"4\"", 1),
+        ("/missing=x", 1),
+    ] {
+        let out = run(probe().args(["--expect-json", expectation, &url]));
+        assert_eq!(out.code, Some(code), "{expectation}: {out:#?}");
+    }
+    let out = run(probe().args([
+        "--expect-json",
+        "/status=ok",
+        "--expect-json",
+        "/workers=5",
+        &url,
+    ]));
+    out.expect(1, QUICK);
+    assert!(
+        out.stdout.contains(r#"JSON /workers is "4", expected "5""#),
+        "{}",
+        out.stdout
+    );
+    run(probe()
+        .env("HEALTHPROBE_EXPECT_JSON", "/status=ok\n/ready=true\n")
+        .arg(&url))
+    .expect(0, QUICK);
+}
+
+#[test]
+fn expect_json_on_a_non_json_body_is_unhealthy() {
+    let server = Tiny::start(|_| (200, "<html>ok</html>"));
+    let out = run(probe().args(["--expect-json", "/status=ok", &server.url("/")]));
+    out.expect(1, QUICK);
+    assert!(out.stdout.contains("body is not JSON"), "{}", out.stdout);
+}
+
+#[test]
+fn expect_json_without_equals_or_slash_is_refused() {
+    for bad in ["/status", "status=ok"] {
+        let out = run(probe().args(["--expect-json", bad, "http://127.0.0.1:1/"]));
+        out.expect(1, QUICK);
+        assert!(out.stderr.contains("--expect-json"), "{}", out.stderr);
+    }
+    let out = run(probe()
+        .env("HEALTHPROBE_EXPECT_JSON", "nope")
+        .arg("http://127.0.0.1:1/"));
+    out.expect(1, QUICK);
+    assert!(
+        out.stderr.contains("HEALTHPROBE_EXPECT_JSON"),
+        "{}",
+        out.stderr
+    );
+}
+
+// ---- the request: method, headers, user agent -----------------------------
+
+#[test]
+fn head_method_sends_head_and_judges_the_status() {
+    let server = Scripted::reply(response("200 OK", "", ""));
+    run(probe().args(["-X", "HEAD", &server.url("/h")])).expect(0, QUICK);
+    assert!(
+        server.requests()[0].starts_with("HEAD /h HTTP/1.1\r\n"),
+        "{:?}",
+        server.requests()
+    );
+    let out = run(probe().args(["-X", "HEAD", "--expect-body", "x", &server.url("/h")]));
+    out.expect(1, QUICK);
+    assert!(out.stderr.contains("HEAD"), "{}", out.stderr);
+    let out = run(probe().args(["-X", "POST", &server.url("/h")]));
+    out.expect(1, QUICK);
+    assert!(out.stderr.contains("--method"), "{}", out.stderr);
+}
+
+#[test]
+fn headers_from_flags_and_env_are_sent_and_host_can_be_set() {
+    let server = Scripted::reply(response("200 OK", "", ""));
+    run(probe()
+        .env(
+            "HEALTHPROBE_HEADERS",
+            "X-From-Env: 1\nAuthorization: Bearer env\n",
+        )
+        .args([
+            "-H",
+            "X-Flag: two words",
+            "-H",
+            "Authorization: Bearer flag",
+            "-H",
+            "Host: app.internal",
+        ])
+        .arg(server.url("/")))
+    .expect(0, QUICK);
+    let request = server.requests()[0].to_ascii_lowercase();
+    assert!(request.contains("\r\nx-from-env: 1\r\n"), "{request}");
+    assert!(request.contains("\r\nx-flag: two words\r\n"), "{request}");
+    assert!(
+        request.contains("\r\nauthorization: bearer flag\r\n"),
+        "{request}"
+    );
+    assert!(!request.contains("bearer env"), "{request}");
+    assert!(request.contains("\r\nhost: app.internal\r\n"), "{request}");
+    assert_eq!(request.matches("\r\nhost:").count(), 1, "{request}");
+}
+
+#[test]
+fn header_with_crlf_is_refused_and_nothing_is_sent() {
+    let server = Scripted::reply(response("200 OK", "", ""));
+    // (NUL cannot pass through argv or the environment; the unit tests cover it.)
+    for bad in [
+        "X-A: b\r\nX-Evil: 1",
+        "X-A: b\nX",
+        "X-A: b\r",
+        "NoColon",
+        "Bad Name: x",
+        ": x",
+    ] {
+        let out = run(probe().args(["-H", bad, &server.url("/")]));
+        out.expect(1, QUICK);
+        assert!(out.stderr.contains("--header"), "{bad:?}: {}", out.stderr);
+        assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    }
+    let out = run(probe()
+        .env("HEALTHPROBE_HEADERS", "X-A: b\rX-Evil: 1")
+        .arg(server.url("/")));
+    out.expect(1, QUICK);
+    assert!(out.stderr.contains("HEALTHPROBE_HEADERS"), "{}", out.stderr);
+    assert_eq!(server.connections(), 0, "something was sent");
+}
+
+#[test]
+fn user_agent_defaults_to_healthprobe_version_and_can_be_set() {
+    let server = Scripted::reply(response("200 OK", "", ""));
+    run(probe().arg(server.url("/"))).expect(0, QUICK);
+    run(probe().args(["--user-agent", "kube-probe/1.30", &server.url("/")])).expect(0, QUICK);
+    let requests = server.requests();
+    let ua = format!("user-agent: healthprobe/{}\r\n", env!("CARGO_PKG_VERSION"));
+    assert!(
+        requests[0].to_ascii_lowercase().contains(&ua),
+        "{}",
+        requests[0]
+    );
+    assert!(
+        requests[1]
+            .to_ascii_lowercase()
+            .contains("user-agent: kube-probe/1.30\r\n"),
+        "{}",
+        requests[1]
+    );
+}
+
+// ---- deadlines -------------------------------------------------------------
+
+#[test]
+fn server_that_never_answers_is_unhealthy_within_timeout() {
+    let server = Scripted::start(|c| c.stall());
+    let out = run(probe().args(["--timeout", "1s", &server.url("/health")]));
+    out.expect(1, Duration::from_millis(1500));
+    assert!(out.elapsed >= Duration::from_millis(950), "{out:#?}");
+    assert_eq!(
+        out.stdout.trim_end(),
+        format!(
+            "unhealthy: GET {}: timed out after 1s waiting for response headers",
+            server.url("/health")
+        )
+    );
+}
+
+#[test]
+fn timeout_accepts_bare_seconds_and_env() {
+    let server = Scripted::start(|c| c.stall());
+    run(probe().args(["-t", "0.5", &server.url("/")])).expect(1, Duration::from_millis(1000));
+    let out = run(probe()
+        .env("HEALTHPROBE_TIMEOUT", "700ms")
+        .arg(server.url("/")));
+    out.expect(1, Duration::from_millis(1200));
+    assert!(out.elapsed >= Duration::from_millis(650));
+}
+
+#[test]
+fn bad_durations_are_refused_naming_flag_or_variable() {
+    for bad in ["0", "0s", "-1", "-2s", "", "soon"] {
+        let out = run(probe().args(["--timeout", bad, "http://127.0.0.1:1/"]));
+        out.expect(1, QUICK);
+        assert!(
+            out.stderr.starts_with("healthprobe: error: --timeout"),
+            "{bad:?}: {}",
+            out.stderr
+        );
+    }
+    let out = run(probe()
+        .env("HEALTHPROBE_CONNECT_TIMEOUT", "0")
+        .arg("http://127.0.0.1:1/"));
+    out.expect(1, QUICK);
+    assert!(
+        out.stderr.contains("HEALTHPROBE_CONNECT_TIMEOUT"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn connect_timeout_ends_a_connect_that_gets_no_answer() {
+    let hole = BlackHole::start();
+    if !hole.holds() {
+        eprintln!("skipped: this kernel completes handshakes past a full backlog");
+        return;
+    }
+    let url = format!("http://{}/", hole.addr);
+    let out = run(probe().args(["--timeout", "5s", "--connect-timeout", "500ms", &url]));
+    out.expect(1, Duration::from_millis(1000));
+    assert!(
+        out.stdout.contains("connect timed out after 500ms"),
+        "{}",
+        out.stdout
+    );
+    let out = run(probe().args(["--timeout", "700ms", &url]));
+    out.expect(1, Duration::from_millis(1200));
+    assert!(
+        out.stdout.contains("timed out after 700ms"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn refused_port_is_unhealthy_at_once() {
+    let url = format!("http://127.0.0.1:{}/health", closed_port());
+    let out = run(probe().arg(&url));
+    out.expect(1, QUICK);
+    assert_eq!(
+        out.stdout.trim_end(),
+        format!("unhealthy: GET {url}: connection refused")
+    );
+}
+
+// ---- the body limit --------------------------------------------------------
+
+#[test]
+fn endless_body_is_healthy_once_max_body_is_read() {
+    let server = Scripted::start(|mut c| {
+        c.send(b"HTTP/1.1 200 OK\r\ncontent-length: 10000000000\r\n\r\n");
+        let chunk = [b'x'; 16384];
+        while c.send(&chunk) && !c.stopped() {}
+    });
+    let out = run(probe().args(["--max-body", "1KiB", "--timeout", "5s", &server.url("/")]));
+    out.expect(0, Duration::from_secs(2));
+}
+
+#[test]
+fn body_that_stalls_before_max_body_is_unhealthy_at_the_deadline() {
+    let server = Scripted::start(|mut c| {
+        c.send(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial");
+        c.stall();
+    });
+    let out = run(probe().args(["--timeout", "1s", &server.url("/")]));
+    out.expect(1, Duration::from_millis(1500));
+    assert!(
+        out.stdout.contains("-> 200 OK in ")
+            && out.stdout.contains("timed out after 1s reading the body"),
+        "{}",
+        out.stdout
+    );
+    // The same stall past the limit is healthy: only 5 bytes are wanted.
+    run(probe().args(["--timeout", "1s", "--max-body", "5", &server.url("/")]))
+        .expect(0, Duration::from_millis(900));
+}
+
+#[test]
+fn expectations_use_only_the_bytes_read() {
+    let server = Tiny::start(|_| (200, "0123456789 ready"));
+    run(probe().args([
+        "--max-body",
+        "10",
+        "--expect-body",
+        "ready",
+        &server.url("/"),
+    ]))
+    .expect(1, QUICK);
+    run(probe().args([
+        "--max-body",
+        "64KiB",
+        "--expect-body",
+        "ready",
+        &server.url("/"),
+    ]))
+    .expect(0, QUICK);
+    let out = run(probe().args(["--max-body", "ten", &server.url("/")]));
+    out.expect(1, QUICK);
+    assert!(out.stderr.contains("--max-body"), "{}", out.stderr);
+}
+
+// ---- redirects ---------------------------------------------------------------
+
+#[test]
+fn redirects_are_judged_as_3xx_unless_followed() {
+    let server = Scripted::start(|mut c| {
+        if c.request.starts_with("GET /old ") {
+            c.send(&response("302 Found", "location: /new\r\n", ""));
+        } else {
+            c.send(&response("503 Service Unavailable", "", "down"));
+        }
+    });
+    let out = run(probe().arg(server.url("/old")));
+    out.expect(0, QUICK);
+    assert!(out.stdout.contains("-> 302 Found in "), "{}", out.stdout);
+    let out = run(probe().args(["--follow-redirects", &server.url("/old")]));
+    out.expect(1, QUICK);
+    assert!(
+        out.stdout.contains("-> 503 Service Unavailable in "),
+        "{}",
+        out.stdout
+    );
+    assert!(server.requests().iter().any(|r| r.starts_with("GET /new ")));
+}
+
+#[test]
+fn redirect_to_another_host_is_not_followed() {
+    let other = Scripted::reply(response("200 OK", "", ""));
+    let location = format!("location: http://localhost:{}/\r\n", other.addr.port());
+    let server = Scripted::reply(response("301 Moved Permanently", &location, ""));
+    let out = run(probe().args([
+        "--follow-redirects",
+        "--expect-status",
+        "200",
+        &server.url("/"),
+    ]));
+    out.expect(1, QUICK);
+    assert!(
+        out.stdout.contains("-> 301 Moved Permanently in "),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(other.connections(), 0, "followed to another host");
+    // Same host on another port is followed (the Kubernetes rule ignores ports).
+    let location = format!("location: http://127.0.0.1:{}/\r\n", other.addr.port());
+    let server = Scripted::reply(response("307 Temporary Redirect", &location, ""));
+    run(probe().args([
+        "--follow-redirects",
+        "--expect-status",
+        "200",
+        &server.url("/"),
+    ]))
+    .expect(0, QUICK);
+    assert_eq!(other.connections(), 1);
+}
+
+#[test]
+fn redirect_loop_stops_after_ten() {
+    let server = Scripted::reply(response("302 Found", "location: /loop\r\n", ""));
+    let out = run(probe().args(["--follow-redirects", &server.url("/loop")]));
+    out.expect(1, QUICK);
+    assert!(
+        out.stdout.contains("stopped after 10 redirects"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(server.requests().len(), 11);
+    run(probe()
+        .env("HEALTHPROBE_FOLLOW_REDIRECTS", "true")
+        .arg(server.url("/loop")))
+    .expect(1, QUICK);
+}
+
+// ---- proxies -----------------------------------------------------------------
+
+#[test]
+fn proxy_variables_pointing_nowhere_are_ignored() {
+    let server = ok_json();
+    let dead = format!("http://127.0.0.1:{}", closed_port());
+    let mut cmd = probe();
+    for var in [
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        cmd.env(var, &dead);
+    }
+    cmd.env("NO_PROXY", "example.invalid");
+    run(cmd.arg(server.url("/health"))).expect(0, QUICK);
+}
+
+#[test]
+fn explicit_proxy_tunnels_the_request() {
+    // ureq opens a CONNECT tunnel through an HTTP proxy, then sends the
+    // request inside it.
+    let tunneled = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let seen = tunneled.clone();
+    let proxy = Scripted::start(move |mut c| {
+        if c.request
+            .starts_with("CONNECT app.internal:8000 HTTP/1.1\r\n")
+        {
+            c.send(b"HTTP/1.1 200 Connection established\r\n\r\n");
+            let mut buf = [0u8; 4096];
+            let n = std::io::Read::read(&mut c.stream, &mut buf).unwrap_or(0);
+            *seen.lock().unwrap() = String::from_utf8_lossy(&buf[..n]).into_owned();
+            c.send(&response("200 OK", "", "via proxy"));
+        } else {
+            c.send(&response("400 Bad Request", "", ""));
+        }
+    });
+    let target = "http://app.internal:8000/health";
+    run(probe().args(["--proxy", &proxy.url(""), target])).expect(0, QUICK);
+    assert!(
+        tunneled
+            .lock()
+            .unwrap()
+            .starts_with("GET /health HTTP/1.1\r\n"),
+        "{:?}",
+        tunneled
+    );
+    let out = run(probe().args(["--proxy", "notaproxy://x", target]));
+    out.expect(1, QUICK);
+    assert!(out.stderr.contains("--proxy"), "{}", out.stderr);
+}
+
+// ---- targets -------------------------------------------------------------------
+
+#[test]
+fn bare_path_uses_host_and_port_from_flags_and_env() {
+    let server = ok_json();
+    let port = server.addr.port().to_string();
+    run(probe().args(["--port", &port, "/health"])).expect(0, QUICK);
+    run(probe().env("HEALTHPROBE_PORT", &port).arg("/health")).expect(0, QUICK);
+    run(probe().env("PORT", &port).arg("/health")).expect(0, QUICK);
+    // HEALTHPROBE_PORT wins over PORT.
+    run(probe()
+        .env("HEALTHPROBE_PORT", &port)
+        .env("PORT", "1")
+        .arg("/health"))
+    .expect(0, QUICK);
+    run(probe()
+        .env("HEALTHPROBE_HOST", "127.0.0.1")
+        .env("PORT", &port)
+        .arg("/health"))
+    .expect(0, QUICK);
+}
+
+#[test]
+fn bare_path_without_any_port_is_refused() {
+    let out = run(probe().arg("/health"));
+    out.expect(1, QUICK);
+    assert!(
+        out.stderr.contains("no port") && out.stderr.contains("PORT"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn bad_ports_and_urls_are_refused_before_any_request() {
+    for (args, names) in [
+        (vec!["--port", "0", "/h"], "--port"),
+        (vec!["--port", "65536", "/h"], "--port"),
+        (vec!["http://127.0.0.1:0/"], "port"),
+        (vec!["http://127.0.0.1:70000/"], "65535"),
+        (vec!["ftp://127.0.0.1/"], "ftp"),
+        (vec!["127.0.0.1:8000"], "URL"),
+        (vec!["http://"], "host"),
+    ] {
+        let out = run(probe().args(&args));
+        out.expect(1, QUICK);
+        assert!(out.stderr.contains(names), "{args:?}: {}", out.stderr);
+        assert_eq!(out.stderr.lines().count(), 1);
+    }
+    let out = run(probe().env("PORT", "http").arg("/h"));
+    out.expect(1, QUICK);
+    assert!(out.stderr.contains("PORT"), "{}", out.stderr);
+}
+
+#[test]
+fn url_from_env_is_used_without_targets() {
+    let server = ok_json();
+    let out = run(probe().env("HEALTHPROBE_URL", server.url("/health")));
+    out.expect(0, QUICK);
+    assert!(out.stdout.contains(&server.url("/health")));
+    let out = run(probe().env("HEALTHPROBE_URL", "gopher://x/"));
+    out.expect(1, QUICK);
+    assert!(out.stderr.contains("HEALTHPROBE_URL"), "{}", out.stderr);
+    let out = run(&mut probe());
+    out.expect(1, QUICK);
+    assert!(out.stderr.contains("HEALTHPROBE_URL"), "{}", out.stderr);
+}
+
+#[test]
+fn several_targets_are_checked_concurrently_and_all_must_be_healthy() {
+    let slow = || {
+        Scripted::start(|mut c| {
+            if c.pause(Duration::from_millis(800)) {
+                c.send(&response("200 OK", "", ""));
+            }
+        })
+    };
+    let (a, b) = (slow(), slow());
+    let out = run(probe().args(["--timeout", "3s", &a.url("/a"), &b.url("/b")]));
+    out.expect(0, Duration::from_millis(1500));
+    assert_eq!(out.stdout.lines().count(), 2);
+    assert!(
+        out.stdout.lines().all(|l| l.starts_with("healthy: ")),
+        "{}",
+        out.stdout
+    );
+
+    let down = format!("http://127.0.0.1:{}/", closed_port());
+    let out = run(probe().args([&a.url("/a"), &down]));
+    out.expect(1, QUICK);
+    let lines: Vec<_> = out.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("healthy: ") && lines[1].starts_with("unhealthy: "),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn ipv6_literal_targets_work() {
+    let Ok(listener) = std::net::TcpListener::bind("[::1]:0") else {
+        eprintln!("skipped: no ::1 on this machine");
+        return;
+    };
+    drop(listener);
+    let server = Scripted::start_on("[::1]:0", |mut c| {
+        c.send(&response("200 OK", "", ""));
+    });
+    let url = format!("http://[::1]:{}/health", server.addr.port());
+    run(probe().arg(&url)).expect(0, QUICK);
+    run(probe().args([
+        "--host",
+        "::1",
+        "--port",
+        &server.addr.port().to_string(),
+        "/health",
+    ]))
+    .expect(0, QUICK);
+}
+
+#[test]
+fn every_resolved_address_is_tried_in_turn() {
+    // The name resolves to ::1 first and 127.0.0.1 second; only 127.0.0.1
+    // listens (busybox wget gives up here).
+    let server = ok_json();
+    let port = server.addr.port();
+    let resolve = format!("app.test:{port}:[::1],127.0.0.1");
+    run(probe().args([
+        "--resolve",
+        &resolve,
+        &format!("http://app.test:{port}/health"),
+    ]))
+    .expect(0, QUICK);
+    // localhost through the system resolver.
+    run(probe().arg(format!("http://localhost:{port}/health"))).expect(0, QUICK);
+}
+
+#[test]
+fn unknown_host_is_unhealthy() {
+    let out = run(probe().args(["--timeout", "3s", "http://no-such-host.invalid:8000/"]));
+    out.expect(1, Duration::from_secs(4));
+    assert!(out.stdout.contains("resolve"), "{}", out.stdout);
+}
+
+// ---- output --------------------------------------------------------------------
+
+#[test]
+fn json_output_has_every_field_with_nulls_where_they_do_not_apply() {
+    let server = ok_json();
+    let down = format!("http://127.0.0.1:{}/", closed_port());
+    let out = run(probe().args(["-o", "json", &server.url("/health"), &down]));
+    out.expect(1, QUICK);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON on stdout");
+    assert_eq!(doc["healthy"], false);
+    let up = &doc["checks"][0];
+    assert_eq!(up["target"], server.url("/health"));
+    assert_eq!(
+        (up["method"].as_str(), up["healthy"].as_bool()),
+        (Some("GET"), Some(true))
+    );
+    assert_eq!(
+        (up["status"].as_u64(), up["reason"].as_str()),
+        (Some(200), Some("OK"))
+    );
+    assert!(
+        up["elapsed_ms"]
+            .as_f64()
+            .is_some_and(|ms| ms > 0.0 && ms < 3000.0)
+    );
+    assert!(up["error"].is_null());
+    assert!(
+        up["body_excerpt"]
+            .as_str()
+            .is_some_and(|b| b.contains("\"status\":\"ok\""))
+    );
+    let down = &doc["checks"][1];
+    assert_eq!(down["healthy"], false);
+    assert!(down["status"].is_null() && down["reason"].is_null() && down["body_excerpt"].is_null());
+    assert_eq!(down["error"], "connection refused");
+    run(probe()
+        .env("HEALTHPROBE_OUTPUT", "yaml")
+        .arg(server.url("/")))
+    .expect(1, QUICK);
+}
+
+#[test]
+fn quiet_prints_nothing_and_keeps_the_exit_status() {
+    let server = Tiny::start(|_| (503, "{}"));
+    let out = run(probe().args(["-q", &server.url("/")]));
+    out.expect(1, QUICK);
+    assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
+}
+
+#[test]
+fn verbose_traces_phases_and_heads_on_stderr() {
+    let server = Scripted::reply(response("200 OK", "x-served-by: scripted\r\n", "ok"));
+    let out = run(probe().args(["-v", &server.url("/health")]));
+    out.expect(0, QUICK);
+    assert!(out.stdout.starts_with("healthy: "), "{}", out.stdout);
+    for needle in [
+        "connected to",
+        "> GET /health HTTP/1.1",
+        "< HTTP/1.1 200 OK",
+        "< x-served-by: scripted",
+        "read 2 body bytes",
+    ] {
+        assert!(out.stderr.contains(needle), "{needle}: {}", out.stderr);
+    }
+}
+
+// ---- the invocation ---------------------------------------------------------------
+
+#[test]
+fn usage_errors_exit_1_never_2() {
+    for args in [
+        vec!["--no-such-flag"],
+        vec!["--timeout"],
+        vec!["-q", "-v", "http://127.0.0.1:1/"],
+        vec!["-X"],
+    ] {
+        let out = run(probe().args(&args));
+        out.expect(1, QUICK);
+        assert_eq!(out.stderr.lines().count(), 1, "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr.starts_with("healthprobe: error: "),
+            "{}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    let out = run(probe().arg("--help"));
+    out.expect(0, QUICK);
+    assert!(out.stdout.contains("HEALTHPROBE_TIMEOUT") && out.stdout.contains("--expect-json"));
+    let out = run(probe().arg("--version"));
+    out.expect(0, QUICK);
+    assert_eq!(
+        out.stdout.trim(),
+        format!("healthprobe {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn non_utf8_arguments_are_refused() {
+    use std::os::unix::ffi::OsStrExt;
+    let bad = std::ffi::OsStr::from_bytes(b"http://127.0.0.1/\xff");
+    let out = run(probe().arg(bad));
+    out.expect(1, QUICK);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+}
