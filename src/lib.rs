@@ -42,6 +42,35 @@ impl From<ExitStatus> for std::process::ExitCode {
     }
 }
 
+/// Process-wide guards for the binary, installed once by `main`:
+/// - a panic prints its message and exits 1 (never 101 or SIGABRT, which
+///   Docker would not read as a plain "unhealthy");
+/// - SIGTERM, SIGINT and SIGHUP end the probe at once with exit 1 (an
+///   interrupted check is not a healthy one), without a report.
+///
+/// # Errors
+/// When a signal handler cannot be installed (the OS refused sigaction).
+pub fn install_process_guards() -> std::io::Result<()> {
+    use std::sync::atomic::AtomicBool;
+    static ALWAYS: AtomicBool = AtomicBool::new(true);
+    std::panic::set_hook(Box::new(|info| {
+        let _ = writeln!(std::io::stderr(), "healthprobe: internal error: {info}");
+        std::process::exit(ExitStatus::Unhealthy as i32);
+    }));
+    for signal in [
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGHUP,
+    ] {
+        signal_hook::flag::register_conditional_shutdown(
+            signal,
+            ExitStatus::Unhealthy as i32,
+            &ALWAYS,
+        )?;
+    }
+    Ok(())
+}
+
 /// The whole program, as `main` runs it: parses `args` (program name first)
 /// and the environment, checks the targets, prints the report on stdout and
 /// returns the exit status. An invalid invocation prints one line on stderr

@@ -2,12 +2,12 @@
 
 use std::process::ExitCode;
 
+use healthprobe::ExitStatus;
+
 fn main() -> ExitCode {
-    // A panic must not end in exit 101 or SIGABRT (Docker would not read
-    // either as "unhealthy" with a message): print it and exit 1.
-    std::panic::set_hook(Box::new(|info| {
-        eprintln!("healthprobe: internal error: {info}");
-        std::process::exit(healthprobe::ExitStatus::Unhealthy as i32);
-    }));
+    if let Err(e) = healthprobe::install_process_guards() {
+        eprintln!("healthprobe: error: cannot install signal handlers: {e}");
+        return ExitStatus::Unhealthy.into();
+    }
     healthprobe::run(std::env::args_os()).into()
 }

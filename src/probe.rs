@@ -23,6 +23,13 @@ use ureq::{Agent, Body, Timeout};
 
 use crate::config::{Config, MAX_REDIRECTS, Method, ResolveEntry, Target, Verbosity};
 
+/// Size of the buffer responses are read into, in bytes.
+const INPUT_BUFFER_BYTES: usize = 16 * 1024;
+
+/// Largest response head (status line and headers) accepted, in bytes; a
+/// larger one is unhealthy ("response head too large").
+pub const MAX_RESPONSE_HEAD_BYTES: usize = INPUT_BUFFER_BYTES - 1024;
+
 /// Longest body excerpt in a report, in characters.
 pub const EXCERPT_CHARS: usize = 120;
 
@@ -313,8 +320,11 @@ fn agent(config: &Config, progress: &Arc<Progress>) -> Agent {
         .proxy(config.proxy.clone())
         .user_agent(config.user_agent.as_str())
         .timeout_connect(Some(config.connect_timeout))
-        // The whole probe needs a few KiB, not ureq's 128 KiB default buffers.
-        .input_buffer_size(16 * 1024)
+        // The whole probe needs a few KiB, not ureq's 128 KiB default
+        // buffers. The response head must stay below the input buffer, or
+        // a head that fills it reads as a closed connection.
+        .input_buffer_size(INPUT_BUFFER_BYTES)
+        .max_response_header_size(MAX_RESPONSE_HEAD_BYTES)
         .output_buffer_size(4 * 1024)
         .max_idle_connections(0)
         .build();

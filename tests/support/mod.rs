@@ -299,13 +299,18 @@ pub struct BlackHole {
 
 impl BlackHole {
     pub fn start() -> BlackHole {
+        Self::start_on("127.0.0.1", 0).expect("a black hole on 127.0.0.1")
+    }
+
+    /// On a given loopback address and port (0: any free port); `None` when
+    /// that cannot be bound.
+    pub fn start_on(ip: &str, port: u16) -> Option<BlackHole> {
         use socket2::{Domain, Protocol, Socket, Type};
-        let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP)).unwrap();
-        socket
-            .bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
-            .unwrap();
-        socket.listen(0).unwrap();
-        let addr = socket.local_addr().unwrap().as_socket().unwrap();
+        let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP)).ok()?;
+        let bind: SocketAddr = format!("{ip}:{port}").parse().ok()?;
+        socket.bind(&bind.into()).ok()?;
+        socket.listen(0).ok()?;
+        let addr = socket.local_addr().ok()?.as_socket()?;
         let mut fillers = Vec::new();
         // Fill the accept queue; stop once a connect no longer completes.
         for _ in 0..8 {
@@ -314,11 +319,11 @@ impl BlackHole {
                 Err(_) => break,
             }
         }
-        BlackHole {
+        Some(BlackHole {
             addr,
             _listener: socket,
             _fillers: fillers,
-        }
+        })
     }
 
     /// Whether a connect now hangs (the test environment drops SYNs).

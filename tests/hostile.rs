@@ -1,0 +1,701 @@
+//! Hostile servers and bad input: the probe never hangs, never lies, and
+//! never exits anything but 0 or 1. Each test asserts the exit code and the
+//! elapsed time against a scripted server on loopback.
+
+mod support;
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use support::{BlackHole, Conn, Scripted, closed_port, probe, response, run};
+
+const QUICK: Duration = Duration::from_secs(3);
+/// The deadline is total, not per read: `--timeout` plus this much slack.
+const SLACK: Duration = Duration::from_millis(500);
+const TIMEOUT: Duration = Duration::from_secs(1);
+
+fn probe_with_timeout(url: &str) -> support::Outcome {
+    run(probe().args(["--timeout", "1s", url]))
+}
+
+// ---- servers that stall --------------------------------------------------
+
+#[test]
+fn accepts_and_never_answers() {
+    let server = Scripted::start(|c| c.stall());
+    let out = probe_with_timeout(&server.url("/"));
+    out.expect(1, TIMEOUT + SLACK);
+    assert!(out.elapsed >= TIMEOUT - Duration::from_millis(50));
+    assert!(
+        out.stdout
+            .contains("timed out after 1s waiting for response headers"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn status_line_then_stall() {
+    let server = Scripted::start(|mut c| {
+        c.send(b"HTTP/1.1 200 OK\r\n");
+        c.stall();
+    });
+    let out = probe_with_timeout(&server.url("/"));
+    out.expect(1, TIMEOUT + SLACK);
+    assert!(
+        out.stdout
+            .contains("timed out after 1s waiting for response headers"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn headers_trickled_one_byte_every_100ms_forever() {
+    let server = Scripted::start(|mut c| {
+        let head = b"HTTP/1.1 200 OK\r\nX-Slow: ";
+        for byte in head.iter().chain(std::iter::repeat(&b'a')) {
+            if !c.send(&[*byte]) || !c.pause(Duration::from_millis(100)) {
+                return;
+            }
+        }
+    });
+    let out = probe_with_timeout(&server.url("/"));
+    out.expect(1, TIMEOUT + SLACK);
+    assert!(out.elapsed >= TIMEOUT - Duration::from_millis(50));
+    assert!(out.stdout.contains("timed out after 1s"), "{}", out.stdout);
+}
+
+fn short_body_then_stall() -> Scripted {
+    Scripted::start(|mut c| {
+        c.send(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n{\"status\":\"ok\"");
+        c.stall();
+    })
+}
+
+#[test]
+fn content_length_larger_than_sent_then_stall() {
+    let server = short_body_then_stall();
+    let out = probe_with_timeout(&server.url("/"));
+    out.expect(1, TIMEOUT + SLACK);
+    assert!(
+        out.stdout.contains("timed out after 1s reading the body"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn content_length_larger_than_sent_then_stall_with_expect_body() {
+    let server = short_body_then_stall();
+    // The text is in the bytes already sent, but the reply never ends: a
+    // service that hangs mid-reply is not healthy.
+    let out = run(probe().args(["--timeout", "1s", "--expect-body", "ok", &server.url("/")]));
+    out.expect(1, TIMEOUT + SLACK);
+    assert!(out.stdout.contains("reading the body"), "{}", out.stdout);
+}
+
+// ---- servers that close, reset, or send garbage ---------------------------
+
+#[test]
+fn closes_without_a_reply() {
+    let server = Scripted::start(drop);
+    let out = run(probe().arg(server.url("/")));
+    out.expect(1, QUICK);
+    assert!(out.stdout.contains("unhealthy: GET "), "{}", out.stdout);
+}
+
+#[test]
+fn resets_the_connection() {
+    let server = Scripted::start(Conn::reset);
+    let out = run(probe().arg(server.url("/")));
+    out.expect(1, QUICK);
+    assert!(out.stdout.contains("unhealthy: GET "), "{}", out.stdout);
+}
+
+#[test]
+fn resets_in_the_middle_of_the_body() {
+    let server = Scripted::start(|mut c| {
+        c.send(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nhalf");
+        std::thread::sleep(Duration::from_millis(50));
+        c.reset();
+    });
+    let out = run(probe().arg(server.url("/")));
+    out.expect(1, QUICK);
+    assert!(out.stdout.contains("-> 200 OK in "), "{}", out.stdout);
+}
+
+fn expect_unhealthy_reply(bytes: &[u8]) -> support::Outcome {
+    let server = Scripted::reply(bytes.to_vec());
+    let out = run(probe().args(["--timeout", "2s", &server.url("/")]));
+    out.expect(1, Duration::from_secs(2) + SLACK);
+    assert!(
+        out.stdout.starts_with("unhealthy: "),
+        "{:?}: {}",
+        String::from_utf8_lossy(bytes),
+        out.stdout
+    );
+    out
+}
+
+#[test]
+fn random_bytes() {
+    let mut rng = Rng(0x5eed);
+    for _ in 0..20 {
+        let bytes: Vec<u8> = (0..rng.below(512) + 1).map(|_| rng.next() as u8).collect();
+        expect_unhealthy_reply(&bytes);
+    }
+}
+
+#[test]
+fn status_999_is_judged_as_a_status() {
+    let out = expect_unhealthy_reply(b"HTTP/1.1 999 Weird\r\ncontent-length: 0\r\n\r\n");
+    assert!(out.stdout.contains("-> 999 in "), "{}", out.stdout);
+}
+
+#[test]
+fn non_numeric_status() {
+    let out = expect_unhealthy_reply(b"HTTP/1.1 abc OK\r\ncontent-length: 0\r\n\r\n");
+    assert!(out.stdout.contains("malformed response"), "{}", out.stdout);
+}
+
+#[test]
+fn status_line_with_nul() {
+    let out = expect_unhealthy_reply(b"HTTP/1.1 200\0OK\r\ncontent-length: 0\r\n\r\n");
+    assert!(out.stdout.contains("malformed response"), "{}", out.stdout);
+}
+
+#[test]
+fn empty_line_reply() {
+    expect_unhealthy_reply(b"\r\n");
+}
+
+#[test]
+fn header_line_of_one_mebibyte() {
+    let mut reply = b"HTTP/1.1 200 OK\r\nX-Big: ".to_vec();
+    reply.extend(std::iter::repeat_n(b'a', 1 << 20));
+    reply.extend_from_slice(b"\r\ncontent-length: 0\r\n\r\n");
+    let out = expect_unhealthy_reply(&reply);
+    assert!(
+        out.stdout.contains("too large") || out.stdout.contains("malformed"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn ten_thousand_headers() {
+    let mut reply = b"HTTP/1.1 200 OK\r\n".to_vec();
+    for i in 0..10_000 {
+        reply.extend_from_slice(format!("X-H{i}: v\r\n").as_bytes());
+    }
+    reply.extend_from_slice(b"content-length: 0\r\n\r\n");
+    expect_unhealthy_reply(&reply);
+}
+
+#[test]
+fn chunked_body_with_bad_chunk_size() {
+    let out = expect_unhealthy_reply(
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+    );
+    assert!(out.stdout.contains("-> 200 OK in "), "{}", out.stdout);
+}
+
+#[test]
+fn http10_reply_without_length_ends_at_close_and_is_judged_by_status() {
+    let server = Scripted::reply(b"HTTP/1.0 200 OK\r\n\r\n{\"status\":\"ok\"}".to_vec());
+    run(probe().args(["--expect-json", "/status=ok", &server.url("/")])).expect(0, QUICK);
+    let server = Scripted::reply(b"HTTP/1.0 503 Service Unavailable\r\n\r\ndown".to_vec());
+    let out = run(probe().arg(server.url("/")));
+    out.expect(1, QUICK);
+    assert!(
+        out.stdout.contains("-> 503 Service Unavailable in ") && out.stdout.contains("\"down\""),
+        "{}",
+        out.stdout
+    );
+}
+
+// ---- endless bodies, with peak memory -------------------------------------
+
+fn endless_body() -> Scripted {
+    Scripted::start(|mut c| {
+        c.send(b"HTTP/1.1 200 OK\r\ncontent-length: 100000000000\r\n\r\n");
+        let chunk = vec![b'x'; 64 * 1024];
+        let end = Instant::now() + Duration::from_secs(20);
+        while !c.stopped() && Instant::now() < end && c.send(&chunk) {}
+    })
+}
+
+/// Runs the probe and returns (exit code, elapsed, peak RSS in KiB), the
+/// peak from the kernel's accounting of that one child (wait4).
+fn run_measuring_rss(args: &[&str]) -> (i32, Duration, i64) {
+    use std::os::unix::process::ExitStatusExt;
+    let start = Instant::now();
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("healthprobe"))
+        .env_clear()
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn the probe");
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid value; wait4 fills it for our child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "wait4");
+    let status = std::process::ExitStatus::from_raw(status);
+    (
+        status.code().expect("exited, not killed"),
+        start.elapsed(),
+        usage.ru_maxrss,
+    )
+}
+
+#[test]
+fn endless_body_is_healthy_at_max_body_with_flat_memory() {
+    let server = endless_body();
+    let url = server.url("/");
+    let (code, elapsed, rss) = run_measuring_rss(&["--timeout", "5s", "--max-body", "1MiB", &url]);
+    assert_eq!(code, 0);
+    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+    assert!(rss < 10 * 1024, "peak RSS {rss} KiB");
+}
+
+#[test]
+fn endless_body_without_the_expected_text_is_unhealthy_at_once() {
+    let server = endless_body();
+    let url = server.url("/");
+    let (code, elapsed, rss) =
+        run_measuring_rss(&["--timeout", "5s", "--expect-body", "ready", &url]);
+    assert_eq!(code, 1);
+    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+    assert!(rss < 10 * 1024, "peak RSS {rss} KiB");
+}
+
+// ---- redirects ---------------------------------------------------------------
+
+#[test]
+fn redirect_loop_with_follow_is_unhealthy_after_the_limit() {
+    let server = Scripted::reply(response(
+        "301 Moved Permanently",
+        "location: /again\r\n",
+        "",
+    ));
+    let out = run(probe().args([
+        "--follow-redirects",
+        "--timeout",
+        "2s",
+        &server.url("/again"),
+    ]));
+    out.expect(1, QUICK);
+    assert!(
+        out.stdout.contains("stopped after 10 redirects"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn redirect_to_another_host_is_judged_as_3xx() {
+    let server = Scripted::reply(response(
+        "302 Found",
+        "location: http://elsewhere.invalid/\r\n",
+        "",
+    ));
+    let out = run(probe().args(["--follow-redirects", &server.url("/")]));
+    out.expect(0, QUICK);
+    assert!(out.stdout.contains("-> 302 Found in "), "{}", out.stdout);
+    assert_eq!(server.connections(), 1);
+}
+
+// ---- mutated responses: a property over 2,000 runs -------------------------
+
+/// xorshift64*: a seeded generator, so a failure names its seed and case.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+const VALID: &[&[u8]] = &[
+    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 15\r\n\r\n{\"status\":\"ok\"}",
+    b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 20\r\n\r\n{\"status\":\"loading\"}",
+    b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+    b"HTTP/1.0 200 OK\r\n\r\nclose-delimited body",
+    b"HTTP/1.1 302 Found\r\nlocation: /health\r\ncontent-length: 0\r\n\r\n",
+    b"HTTP/1.1 204 No Content\r\n\r\n",
+];
+
+/// One mutation of a valid response: truncation, byte flips, inserted
+/// CR/LF/NUL, or a huge or negative length.
+fn mutate(rng: &mut Rng, valid: &[u8]) -> Vec<u8> {
+    let mut bytes = valid.to_vec();
+    for _ in 0..rng.below(3) + 1 {
+        let at = rng.below(bytes.len().max(1));
+        match rng.below(6) {
+            0 => bytes.truncate(at),
+            1 => {
+                if let Some(b) = bytes.get_mut(at) {
+                    *b ^= 1 << rng.below(8);
+                }
+            }
+            2 => bytes.insert(at.min(bytes.len()), [b'\r', b'\n', b'\0'][rng.below(3)]),
+            3 => {
+                let length = [
+                    "99999999999999999999",
+                    "-1",
+                    "18446744073709551615",
+                    "1 1",
+                    "0x10",
+                    "",
+                ][rng.below(6)];
+                let text = String::from_utf8_lossy(&bytes)
+                    .replace("content-length: 15", &format!("content-length: {length}"));
+                bytes = text.into_bytes();
+                if !bytes
+                    .windows(15)
+                    .any(|w| w.eq_ignore_ascii_case(b"content-length:"))
+                {
+                    let end = bytes
+                        .windows(2)
+                        .position(|w| w == b"\r\n")
+                        .map_or(0, |p| p + 2);
+                    let header = format!("content-length: {length}\r\n");
+                    bytes.splice(end..end, header.bytes());
+                }
+            }
+            4 => {
+                let chunk =
+                    ["fffffffffffffffff\r\n", "-5\r\n", "5;x=\0\r\n", "\r\n\r\n"][rng.below(4)];
+                bytes.splice(at..at, chunk.bytes());
+            }
+            _ => bytes
+                .splice(
+                    at..at,
+                    std::iter::repeat_n(bytes.get(at).copied().unwrap_or(b'a'), rng.below(64)),
+                )
+                .for_each(drop),
+        }
+    }
+    bytes
+}
+
+#[test]
+fn two_thousand_mutated_responses_exit_0_or_1_within_the_deadline() {
+    const CASES: usize = 2_000;
+    const SEED: u64 = 0x4845_414c_5448;
+    let mut rng = Rng(SEED);
+    let cases: Vec<Vec<u8>> = (0..CASES)
+        .map(|i| mutate(&mut rng, VALID[i % VALID.len()]))
+        .collect();
+    let cases = std::sync::Arc::new(cases);
+    let served = cases.clone();
+    // The request path names the case; a few cases also stall after their
+    // bytes (the deadline must end them).
+    let server = Scripted::start(move |mut c| {
+        let n: usize = c
+            .request
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.trim_start_matches('/').parse().ok())
+            .unwrap_or(0);
+        c.send(&served[n % served.len()]);
+        if n % 10 == 0 {
+            c.pause(Duration::from_secs(1));
+        }
+    });
+    let timeout = Duration::from_millis(700);
+    let base = server.url("");
+    let workers = 4;
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let (base, cases) = (&base, &cases);
+                scope.spawn(move || {
+                    let mut failures = Vec::new();
+                    for n in (w..CASES).step_by(workers) {
+                        let out = run(probe().args([
+                            "--timeout",
+                            "700ms",
+                            "--follow-redirects",
+                            &format!("{base}/{n}"),
+                        ]));
+                        let bad_code = !matches!(out.code, Some(0 | 1));
+                        let too_slow = out.elapsed > timeout + SLACK;
+                        let panicked =
+                            out.stderr.contains("panic") || out.stderr.contains("internal error");
+                        if bad_code || too_slow || panicked {
+                            failures.push(format!(
+                                "seed {SEED:#x} case {n}: {:?}: {out:?}",
+                                String::from_utf8_lossy(&cases[n])
+                            ));
+                        }
+                    }
+                    failures
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("worker"))
+            .collect()
+    });
+    assert!(
+        failures.is_empty(),
+        "{} of {CASES} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(server.connections() >= CASES);
+}
+
+// ---- the environment -----------------------------------------------------------
+
+#[test]
+fn proxy_variables_pointing_at_a_dead_port_do_not_matter() {
+    let server = Scripted::reply(response("200 OK", "", "ok"));
+    let dead = format!("http://127.0.0.1:{}", closed_port());
+    let out = run(probe()
+        .env("http_proxy", &dead)
+        .env("HTTP_PROXY", &dead)
+        .env("https_proxy", &dead)
+        .env("ALL_PROXY", &dead)
+        .arg(server.url("/health")));
+    out.expect(0, QUICK);
+}
+
+#[test]
+fn several_addresses_where_only_the_last_listens() {
+    // The name resolves to ::1, 127.0.0.2 and 127.0.0.1; nothing listens on
+    // the first two at this port.
+    let server = Scripted::reply(response("200 OK", "", "ok"));
+    let port = server.addr.port();
+    let resolve = format!("svc.test:{port}:[::1],127.0.0.2,127.0.0.1");
+    let out = run(probe().args([
+        "--timeout",
+        "2s",
+        "--resolve",
+        &resolve,
+        &format!("http://svc.test:{port}/"),
+    ]));
+    out.expect(0, QUICK);
+}
+
+#[test]
+fn black_holed_first_address_still_reaches_the_last_within_the_deadline() {
+    let server = Scripted::reply(response("200 OK", "", "ok"));
+    let port = server.addr.port();
+    let Some(hole) = BlackHole::start_on("127.0.0.2", port) else {
+        eprintln!("skipped: cannot bind 127.0.0.2:{port}");
+        return;
+    };
+    if !hole.holds() {
+        eprintln!("skipped: this kernel completes handshakes past a full backlog");
+        return;
+    }
+    let resolve = format!("svc.test:{port}:127.0.0.2,127.0.0.1");
+    let out = run(probe().args([
+        "--timeout",
+        "2s",
+        "--resolve",
+        &resolve,
+        &format!("http://svc.test:{port}/"),
+    ]));
+    out.expect(0, Duration::from_secs(2) + SLACK);
+}
+
+fn signal_while_waiting(signal: libc::c_int) {
+    let server = Scripted::start(|c| c.stall());
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("healthprobe"))
+        .env_clear()
+        .args(["--timeout", "30s", &server.url("/")])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Wait until the request has arrived, so the probe is waiting.
+    let start = Instant::now();
+    while server.requests().is_empty() && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let sent = Instant::now();
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(1), "{status:?}");
+    assert!(
+        sent.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        sent.elapsed()
+    );
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .ok();
+    assert!(!stderr.contains("panic"), "{stderr}");
+}
+
+#[test]
+fn sigterm_while_waiting_exits_1_at_once() {
+    signal_while_waiting(libc::SIGTERM);
+}
+
+#[test]
+fn sigint_while_waiting_exits_1_at_once() {
+    signal_while_waiting(libc::SIGINT);
+}
+
+// ---- inputs refused with nothing sent ------------------------------------------------
+
+#[test]
+fn bad_inputs_are_refused_in_one_line_with_nothing_sent() {
+    let server = Scripted::reply(response("200 OK", "", "ok"));
+    let url = server.url("/health");
+    let port = server.addr.port().to_string();
+    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>, &str)> = vec![
+        (vec!["--no-such-flag", &url], vec![], "--no-such-flag"),
+        (vec![&url, "--timeout"], vec![], "--timeout"),
+        (vec!["ftp://127.0.0.1/"], vec![], "ftp"),
+        (vec!["http//127.0.0.1/", &url], vec![], "http//127.0.0.1/"),
+        (vec!["--port", "0", "/health", &url], vec![], "--port"),
+        (vec!["--port", "65536", "/health", &url], vec![], "--port"),
+        (vec!["--timeout", "", &url], vec![], "--timeout"),
+        (vec!["--timeout", "0", &url], vec![], "--timeout"),
+        (vec!["--timeout", "-1s", &url], vec![], "--timeout"),
+        (vec!["--timeout", "fast", &url], vec![], "--timeout"),
+        (
+            vec!["--connect-timeout", "0ms", &url],
+            vec![],
+            "--connect-timeout",
+        ),
+        (
+            vec!["--expect-status", "600", &url],
+            vec![],
+            "--expect-status",
+        ),
+        (
+            vec!["--expect-status", "99", &url],
+            vec![],
+            "--expect-status",
+        ),
+        (
+            vec!["--expect-status", "400-200", &url],
+            vec![],
+            "--expect-status",
+        ),
+        (
+            vec!["--expect-status", "200-", &url],
+            vec![],
+            "--expect-status",
+        ),
+        (vec!["-H", "X: a\r\nY: b", &url], vec![], "--header"),
+        (vec!["-H", "NoColon", &url], vec![], "--header"),
+        (vec!["-H", "Bad Name: v", &url], vec![], "--header"),
+        (
+            vec!["--expect-json", "/status", &url],
+            vec![],
+            "--expect-json",
+        ),
+        (
+            vec!["--expect-json", "status=ok", &url],
+            vec![],
+            "--expect-json",
+        ),
+        (vec!["--max-body", "lots", &url], vec![], "--max-body"),
+        (
+            vec![&url],
+            vec![("HEALTHPROBE_TIMEOUT", "0")],
+            "HEALTHPROBE_TIMEOUT",
+        ),
+        (
+            vec![&url],
+            vec![("HEALTHPROBE_TIMEOUT", "-3")],
+            "HEALTHPROBE_TIMEOUT",
+        ),
+        (
+            vec![&url],
+            vec![("HEALTHPROBE_EXPECT_STATUS", "2xx")],
+            "HEALTHPROBE_EXPECT_STATUS",
+        ),
+        (
+            vec![&url],
+            vec![("HEALTHPROBE_HEADERS", "X: a\rb")],
+            "HEALTHPROBE_HEADERS",
+        ),
+        (
+            vec![&url],
+            vec![("HEALTHPROBE_EXPECT_JSON", "nope")],
+            "HEALTHPROBE_EXPECT_JSON",
+        ),
+        (
+            vec![&url],
+            vec![("HEALTHPROBE_MAX_BODY", "1XB")],
+            "HEALTHPROBE_MAX_BODY",
+        ),
+        (
+            vec!["/health"],
+            vec![("HEALTHPROBE_PORT", "0")],
+            "HEALTHPROBE_PORT",
+        ),
+        (vec!["/health"], vec![("PORT", "99999")], "PORT"),
+        (
+            vec![],
+            vec![("HEALTHPROBE_URL", "ftp://x/")],
+            "HEALTHPROBE_URL",
+        ),
+        (
+            vec!["--port", &port, "/health", "--method", "PUT"],
+            vec![],
+            "--method",
+        ),
+    ];
+    for (args, env, names) in &cases {
+        let out = run(probe().args(args).envs(env.iter().copied()));
+        out.expect(1, QUICK);
+        assert_eq!(out.stdout, "", "{args:?} {env:?}");
+        assert_eq!(
+            out.stderr.lines().count(),
+            1,
+            "{args:?} {env:?}: {}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains(names),
+            "{args:?} {env:?}: {}",
+            out.stderr
+        );
+    }
+    assert_eq!(
+        server.connections(),
+        0,
+        "a bad invocation reached the network"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn non_utf8_argument_and_env_value_are_refused() {
+    use std::os::unix::ffi::OsStrExt;
+    let bad = std::ffi::OsStr::from_bytes(b"\xff\xfe");
+    let out = run(probe().args([
+        std::ffi::OsStr::new("--timeout"),
+        bad,
+        std::ffi::OsStr::new("http://127.0.0.1:1/"),
+    ]));
+    out.expect(1, QUICK);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    let out = run(probe().env("HEALTHPROBE_URL", bad));
+    out.expect(1, QUICK);
+    assert!(out.stderr.contains("HEALTHPROBE_URL"), "{}", out.stderr);
+}
