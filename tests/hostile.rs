@@ -228,6 +228,7 @@ fn endless_body() -> Scripted {
 
 /// Runs the probe and returns (exit code, elapsed, peak RSS in KiB), the
 /// peak from the kernel's accounting of that one child (wait4).
+#[allow(clippy::zombie_processes)] // reaped by wait4, which std cannot see
 fn run_measuring_rss(args: &[&str]) -> (i32, Duration, i64) {
     use std::os::unix::process::ExitStatusExt;
     let start = Instant::now();
@@ -563,7 +564,9 @@ fn bad_inputs_are_refused_in_one_line_with_nothing_sent() {
     let server = Scripted::reply(response("200 OK", "", "ok"));
     let url = server.url("/health");
     let port = server.addr.port().to_string();
-    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>, &str)> = vec![
+    // (arguments, environment, what the one-line error must name)
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         (vec!["--no-such-flag", &url], vec![], "--no-such-flag"),
         (vec![&url, "--timeout"], vec![], "--timeout"),
         (vec!["ftp://127.0.0.1/"], vec![], "ftp"),
