@@ -33,8 +33,9 @@ pub const ENV_PORT_FALLBACK: &str = "PORT";
 #[derive(Parser, Debug)]
 #[command(name = "healthprobe", version, about, long_about, max_term_width = 100)]
 pub struct Cli {
-    /// Targets to check: http://… or https://… URLs, or a bare path such as
-    /// /health meaning http://{--host}:{--port}/health.
+    /// Targets to check: http://… or https://… URLs, tcp://host:port (healthy
+    /// when a TCP connection opens), or a bare path such as /health meaning
+    /// http://{--host}:{--port}/health.
     ///
     /// With none given, HEALTHPROBE_URL is read (several targets may be
     /// separated by spaces). Several targets are checked concurrently within
@@ -107,7 +108,7 @@ pub struct Cli {
         long,
         value_name = "LIST",
         env = "HEALTHPROBE_EXPECT_STATUS",
-        default_value = "200-399"
+        default_value = crate::report::DEFAULT_STATUS_SET
     )]
     pub expect_status: String,
 
@@ -146,6 +147,31 @@ pub struct Cli {
     /// localhost:8000:[::1],127.0.0.1, tried in that order); repeatable.
     #[arg(long, value_name = "HOST:PORT:ADDR[,ADDR]", action = ArgAction::Append)]
     pub resolve: Vec<String>,
+
+    /// Keep probing until every target is healthy or DURATION has passed
+    /// (CI jobs, entrypoints); each attempt still has its own --timeout.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        allow_hyphen_values = true,
+        env = "HEALTHPROBE_WAIT"
+    )]
+    pub wait: Option<String>,
+
+    /// Pause between attempts with --wait.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        allow_hyphen_values = true,
+        env = "HEALTHPROBE_INTERVAL",
+        default_value = "1s"
+    )]
+    pub interval: String,
+
+    /// Send HTTP requests over this Unix domain socket; the URL still gives
+    /// the Host header and the path (as curl's option of the same name).
+    #[arg(long, value_name = "PATH", env = "HEALTHPROBE_UNIX_SOCKET")]
+    pub unix_socket: Option<std::path::PathBuf>,
 
     /// Report format on stdout: text (one line per target) or json.
     #[arg(

@@ -41,6 +41,12 @@ pub struct Config {
     /// Explicit HTTP proxy; `None` means a direct connection whatever the
     /// environment says.
     pub proxy: Option<ureq::Proxy>,
+    /// `--wait`: keep probing until healthy or this much time has passed.
+    pub wait: Option<Duration>,
+    /// Pause between attempts with `--wait`.
+    pub interval: Duration,
+    /// Send HTTP requests over this Unix domain socket.
+    pub unix_socket: Option<std::path::PathBuf>,
     /// Fixed addresses for host and port pairs (`--resolve`), used instead
     /// of a lookup.
     pub resolve: Vec<ResolveEntry>,
@@ -50,11 +56,28 @@ pub struct Config {
     pub verbosity: Verbosity,
 }
 
-/// A validated target URL.
+/// A validated target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
-    /// The absolute URL that is requested, e.g. `http://127.0.0.1:8000/health`.
+    /// The absolute URL, e.g. `http://127.0.0.1:8000/health` or
+    /// `tcp://127.0.0.1:5432`.
     pub url: String,
+    /// What kind of check the URL asks for.
+    pub kind: TargetKind,
+}
+
+/// The kind of check a target asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetKind {
+    /// An HTTP(S) request, judged by status and expectations.
+    Http,
+    /// A TCP connect, healthy when it opens (the Kubernetes tcpSocket probe).
+    Tcp {
+        /// Host name or IP address, without IPv6 brackets.
+        host: String,
+        /// Port, 1-65535.
+        port: u16,
+    },
 }
 
 /// `--resolve HOST:PORT:ADDR[,ADDR]`: the addresses to connect to for a host
@@ -360,8 +383,8 @@ pub fn parse_target(text: &str, host: &str, port: Option<u16>) -> Result<Target>
         .find("://")
         .ok_or_else(|| anyhow!("{text:?} is neither an http(s):// URL nor a path like /health"))?;
     let scheme = url[..scheme_end].to_ascii_lowercase();
-    if scheme != "http" && scheme != "https" {
-        bail!("{text:?}: scheme {scheme}:// is not supported (use http:// or https://)");
+    if scheme != "http" && scheme != "https" && scheme != "tcp" {
+        bail!("{text:?}: scheme {scheme}:// is not supported (use http://, https:// or tcp://)");
     }
     // Explicit port check first: http::Uri reports an out-of-range port only
     // as "invalid authority".
@@ -395,14 +418,33 @@ pub fn parse_target(text: &str, host: &str, port: Option<u16>) -> Result<Target>
     let uri: Uri = url
         .parse()
         .with_context(|| format!("{text:?} is not a valid URL"))?;
-    if uri.host().is_none_or(str::is_empty) {
+    let Some(host) = uri.host().filter(|h| !h.is_empty()) else {
         bail!("{text:?} has no host");
+    };
+    if scheme == "tcp" {
+        let port = uri
+            .port_u16()
+            .ok_or_else(|| anyhow!("{text:?}: a tcp:// target needs a port"))?;
+        if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+            bail!("{text:?}: a tcp:// target is only host:port");
+        }
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        return Ok(Target {
+            url: format!("tcp://{}", uri.authority().map_or("", |a| a.as_str())),
+            kind: TargetKind::Tcp { host, port },
+        });
     }
     let mut url = uri.to_string();
     if uri.path() == "/" && uri.query().is_none() && !url.ends_with('/') {
         url.push('/');
     }
-    Ok(Target { url })
+    Ok(Target {
+        url,
+        kind: TargetKind::Http,
+    })
 }
 
 fn parse_port(text: &str) -> Result<u16> {
@@ -552,6 +594,18 @@ impl Config {
             .map(|t| ResolveEntry::parse(t).context("--resolve"))
             .collect::<Result<Vec<_>>>()?;
 
+        let wait = match &cli.wait {
+            Some(text) => Some(
+                parse_duration(text).with_context(|| at("wait", "--wait", "HEALTHPROBE_WAIT"))?,
+            ),
+            None => None,
+        };
+        let interval = parse_duration(&cli.interval)
+            .with_context(|| at("interval", "--interval", "HEALTHPROBE_INTERVAL"))?;
+        if cli.unix_socket.is_some() && proxy.is_some() {
+            bail!("--unix-socket and --proxy cannot be combined: the socket is the connection");
+        }
+
         let output = match cli.output.as_str() {
             "text" => Output::Text,
             "json" => Output::Json,
@@ -611,6 +665,9 @@ impl Config {
             max_body,
             follow_redirects: cli.follow_redirects,
             proxy,
+            wait,
+            interval,
+            unix_socket: cli.unix_socket,
             resolve,
             output,
             verbosity,
@@ -724,6 +781,8 @@ mod tests {
             "http:///",
             "localhost:8000",
             "http://x:abc/",
+            "tcp://x/",
+            "tcp://x:80/path",
         ] {
             assert!(t(bad, None).is_err(), "{bad:?} accepted");
         }

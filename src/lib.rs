@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod config;
+mod net;
 pub mod probe;
 pub mod report;
 

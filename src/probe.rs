@@ -9,19 +9,16 @@
 
 use std::fmt;
 use std::io::Read;
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::AtomicU8;
 use std::time::{Duration, Instant};
 
 use ureq::http::{Response, Uri};
-use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{
-    Buffers, ConnectionDetails, Connector, DefaultConnector, NextTimeout, Transport,
-};
+use ureq::unversioned::transport::{Connector, DefaultConnector};
 use ureq::{Agent, Body, Timeout};
 
-use crate::config::{Config, MAX_REDIRECTS, Method, ResolveEntry, Target, Verbosity};
+use crate::config::{Config, MAX_REDIRECTS, Method, Target, TargetKind, Verbosity};
+use crate::net::{Phase, ProbeConnector, ProbeResolver, Progress, UnixConnector, tcp_connect};
 
 /// Size of the buffer responses are read into, in bytes.
 const INPUT_BUFFER_BYTES: usize = 16 * 1024;
@@ -38,8 +35,8 @@ pub const EXCERPT_CHARS: usize = 120;
 pub struct Check {
     /// The URL as given (after bare-path expansion).
     pub target: String,
-    /// The request method.
-    pub method: Method,
+    /// The request method (`GET`, `HEAD`), or `TCP` for a `tcp://` target.
+    pub method: &'static str,
     /// The final response's status code, when one arrived.
     pub status: Option<u16>,
     /// The standard reason phrase of `status`, when it has one.
@@ -50,9 +47,24 @@ pub struct Check {
     pub failure: Option<Failure>,
     /// The start of the body read, printable, at most [`EXCERPT_CHARS`].
     pub body_excerpt: Option<String>,
+    /// Attempts made for this target (`--wait` makes more than one).
+    pub attempts: u32,
 }
 
 impl Check {
+    fn new(target: &Target, method: &'static str) -> Check {
+        Check {
+            target: target.url.clone(),
+            method,
+            status: None,
+            reason: None,
+            elapsed: Duration::ZERO,
+            failure: None,
+            body_excerpt: None,
+            attempts: 1,
+        }
+    }
+
     /// Healthy when nothing failed.
     pub fn healthy(&self) -> bool {
         self.failure.is_none()
@@ -97,216 +109,74 @@ impl Verdict {
     }
 }
 
-/// Checks every target of `config` concurrently (one thread each when there
-/// are several), all within the one `config.timeout` from now.
+/// Runs the probe: one attempt at every target within `config.timeout`,
+/// or, with `--wait`, attempts every `--interval` until every target has
+/// been healthy once or the wait is over (each attempt's deadline cut short
+/// so that none outlives the wait). The verdict holds each target's last
+/// check.
 pub fn run(config: &Config) -> Verdict {
-    let deadline = Instant::now() + config.timeout;
-    let checks = if let [target] = config.targets.as_slice() {
-        vec![check(target, config, deadline)]
-    } else {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = config
-                .targets
-                .iter()
-                .map(|t| scope.spawn(move || check(t, config, deadline)))
-                .collect();
-            handles
-                .into_iter()
-                .zip(&config.targets)
-                .map(|(h, t)| {
-                    h.join().unwrap_or_else(|_| Check {
-                        target: t.url.clone(),
-                        method: config.method,
-                        status: None,
-                        reason: None,
-                        elapsed: config.timeout,
-                        failure: Some(Failure::Error("internal error in the check".into())),
-                        body_excerpt: None,
-                    })
-                })
-                .collect()
-        })
-    };
-    Verdict { checks }
-}
-
-/// The phase a check is in, for reports of where a deadline ran out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-enum Phase {
-    Resolve = 0,
-    Connect = 1,
-    Headers = 2,
-    Body = 3,
-}
-
-impl Phase {
-    fn from_u8(v: u8) -> Phase {
-        match v {
-            0 => Phase::Resolve,
-            1 => Phase::Connect,
-            2 => Phase::Headers,
-            _ => Phase::Body,
-        }
-    }
-
-    fn doing(self) -> &'static str {
-        match self {
-            Phase::Resolve => "resolving the host",
-            Phase::Connect => "connecting",
-            Phase::Headers => "waiting for response headers",
-            Phase::Body => "reading the body",
-        }
-    }
-}
-
-/// Shared between the check, its resolver and its connector: the phase, and
-/// the verbose trace on stderr.
-#[derive(Debug)]
-struct Progress {
-    start: Instant,
-    phase: AtomicU8,
-    verbose: bool,
-}
-
-impl Progress {
-    fn set(&self, phase: Phase) {
-        self.phase.store(phase as u8, Ordering::Relaxed);
-    }
-
-    fn phase(&self) -> Phase {
-        Phase::from_u8(self.phase.load(Ordering::Relaxed))
-    }
-
-    fn trace(&self, args: fmt::Arguments) {
-        if self.verbose {
-            eprintln!("* {:>8} {args}", format_elapsed(self.start.elapsed()));
-        }
-    }
-}
-
-/// Resolver: IP literals without a lookup thread, names through ureq's
-/// [`DefaultResolver`] (getaddrinfo within the deadline). Every address
-/// returned is tried in turn by ureq's TCP connector.
-#[derive(Debug)]
-struct ProbeResolver {
-    progress: Arc<Progress>,
-    fixed: Vec<ResolveEntry>,
-}
-
-impl Resolver for ProbeResolver {
-    fn resolve(
-        &self,
-        uri: &Uri,
-        config: &ureq::config::Config,
-        timeout: NextTimeout,
-    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        self.progress.set(Phase::Resolve);
-        let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
-            Some("https") => 443,
-            _ => 80,
-        });
-        let host = uri
-            .host()
-            .unwrap_or("")
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_ascii_lowercase();
-        let fixed = self.fixed.iter().find(|e| e.host == host && e.port == port);
-        let addrs = match (fixed, host.parse::<IpAddr>()) {
-            (Some(entry), _) => {
-                let mut addrs = self.empty();
-                for ip in entry.addrs.iter().take(16) {
-                    addrs.push(SocketAddr::new(*ip, port));
-                }
-                addrs
-            }
-            (None, Ok(ip)) => {
-                let mut addrs = self.empty();
-                addrs.push(SocketAddr::new(ip, port));
-                addrs
-            }
-            (None, Err(_)) => DefaultResolver::default().resolve(uri, config, timeout)?,
+    let start = Instant::now();
+    let Some(wait) = config.wait else {
+        return Verdict {
+            checks: check_all(config, &config.targets, start + config.timeout),
         };
-        self.progress.trace(format_args!(
-            "resolved {} to {:?}",
-            uri.host().unwrap_or(""),
-            &addrs[..]
-        ));
-        self.progress.set(Phase::Connect);
-        Ok(addrs)
-    }
-}
-
-/// Connector: ureq's default chain (TCP, HTTP proxy, rustls), with the phase
-/// recorded and, when verbose, the request head traced.
-#[derive(Debug)]
-struct ProbeConnector {
-    inner: DefaultConnector,
-    progress: Arc<Progress>,
-}
-
-impl Connector<()> for ProbeConnector {
-    type Out = TracedTransport;
-
-    fn connect(
-        &self,
-        details: &ConnectionDetails,
-        chained: Option<()>,
-    ) -> Result<Option<Self::Out>, ureq::Error> {
-        self.progress.set(Phase::Connect);
-        let transport = self.inner.connect(details, chained)?;
-        self.progress.set(Phase::Headers);
-        self.progress.trace(format_args!(
-            "connected to {}{}",
-            details.uri.authority().map_or("", |a| a.as_str()),
-            if transport.as_ref().is_some_and(|t| t.is_tls()) {
-                " (TLS)"
-            } else {
-                ""
+    };
+    let end = start + wait;
+    let mut last: Vec<Option<Check>> = vec![None; config.targets.len()];
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        let pending: Vec<usize> = (0..last.len())
+            .filter(|&i| !last[i].as_ref().is_some_and(Check::healthy))
+            .collect();
+        let targets: Vec<Target> = pending.iter().map(|&i| config.targets[i].clone()).collect();
+        let deadline = (Instant::now() + config.timeout).min(end);
+        for (i, mut check) in pending
+            .into_iter()
+            .zip(check_all(config, &targets, deadline))
+        {
+            check.attempts = last[i].as_ref().map_or(1, |c| c.attempts + 1);
+            if !check.healthy() && config.verbosity == Verbosity::Verbose {
+                eprintln!(
+                    "attempt {attempt}: {}",
+                    crate::report::text_line(&check, config)
+                );
             }
-        ));
-        Ok(transport.map(|inner| TracedTransport {
-            inner,
-            progress: self.progress.clone(),
-        }))
-    }
-}
-
-/// A transport that traces the request head it sends (verbose only).
-#[derive(Debug)]
-struct TracedTransport {
-    inner: Box<dyn Transport>,
-    progress: Arc<Progress>,
-}
-
-impl Transport for TracedTransport {
-    fn buffers(&mut self) -> &mut dyn Buffers {
-        self.inner.buffers()
-    }
-
-    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
-        if self.progress.verbose {
-            let sent = &self.inner.buffers().output()[..amount];
-            let head = String::from_utf8_lossy(sent);
-            for line in head.split("\r\n").take_while(|l| !l.is_empty()) {
-                eprintln!("> {line}");
-            }
+            last[i] = Some(check);
         }
-        self.inner.transmit_output(amount, timeout)
+        let checks: Vec<Check> = last.iter().flatten().cloned().collect();
+        let verdict = Verdict { checks };
+        let now = Instant::now();
+        if verdict.healthy() || now + config.interval >= end {
+            return verdict;
+        }
+        std::thread::sleep(config.interval);
     }
+}
 
-    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
-        self.inner.await_input(timeout)
+/// Checks `targets` concurrently (one thread each when there are several),
+/// all before `deadline`.
+fn check_all(config: &Config, targets: &[Target], deadline: Instant) -> Vec<Check> {
+    if let [target] = targets {
+        return vec![check(target, config, deadline)];
     }
-
-    fn is_open(&mut self) -> bool {
-        self.inner.is_open()
-    }
-
-    fn is_tls(&self) -> bool {
-        self.inner.is_tls()
-    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = targets
+            .iter()
+            .map(|t| scope.spawn(move || check(t, config, deadline)))
+            .collect();
+        handles
+            .into_iter()
+            .zip(targets)
+            .map(|(h, t)| {
+                h.join().unwrap_or_else(|_| {
+                    let mut check = Check::new(t, config.method.as_str());
+                    check.failure = Some(Failure::Error("internal error in the check".into()));
+                    check
+                })
+            })
+            .collect()
+    })
 }
 
 fn agent(config: &Config, progress: &Arc<Progress>) -> Agent {
@@ -328,22 +198,31 @@ fn agent(config: &Config, progress: &Arc<Progress>) -> Agent {
         .output_buffer_size(4 * 1024)
         .max_idle_connections(0)
         .build();
-    Agent::with_parts(
-        ureq_config,
-        ProbeConnector {
-            inner: DefaultConnector::new(),
-            progress: progress.clone(),
-        },
-        ProbeResolver {
-            progress: progress.clone(),
-            fixed: config.resolve.clone(),
-        },
-    )
+    let resolver = ProbeResolver {
+        progress: progress.clone(),
+        fixed: config.resolve.clone(),
+        skip: config.unix_socket.is_some(),
+    };
+    let progress = progress.clone();
+    match &config.unix_socket {
+        Some(path) => {
+            let unix = ().chain(UnixConnector { path: path.clone() });
+            #[cfg(feature = "tls")]
+            let unix = unix.chain(ureq::unversioned::transport::RustlsConnector::default());
+            let inner = unix;
+            Agent::with_parts(ureq_config, ProbeConnector { inner, progress }, resolver)
+        }
+        None => {
+            let inner = DefaultConnector::new();
+            Agent::with_parts(ureq_config, ProbeConnector { inner, progress }, resolver)
+        }
+    }
 }
 
-/// Checks one target before `deadline`, following same-host redirects when
-/// asked. Never panics on anything the server sends; every failure becomes
-/// a [`Failure`].
+/// Checks one target before `deadline`: an HTTP request (following
+/// same-host redirects when asked) or, for `tcp://`, a TCP connect. Never
+/// panics on anything the server sends; every failure becomes a
+/// [`Failure`].
 pub fn check(target: &Target, config: &Config, deadline: Instant) -> Check {
     let start = Instant::now();
     let progress = Arc::new(Progress {
@@ -351,16 +230,21 @@ pub fn check(target: &Target, config: &Config, deadline: Instant) -> Check {
         phase: AtomicU8::new(Phase::Resolve as u8),
         verbose: config.verbosity == Verbosity::Verbose,
     });
+    if let TargetKind::Tcp { host, port } = &target.kind {
+        let resolver = ProbeResolver {
+            progress: progress.clone(),
+            fixed: config.resolve.clone(),
+            skip: false,
+        };
+        let mut check = Check::new(target, "TCP");
+        if let Err(error) = tcp_connect(&resolver, host, *port, deadline) {
+            check.failure = Some(Failure::Error(error));
+        }
+        check.elapsed = start.elapsed();
+        return check;
+    }
     let agent = agent(config, &progress);
-    let mut check = Check {
-        target: target.url.clone(),
-        method: config.method,
-        status: None,
-        reason: None,
-        elapsed: Duration::ZERO,
-        failure: None,
-        body_excerpt: None,
-    };
+    let mut check = Check::new(target, config.method.as_str());
     let mut url = target.url.clone();
     let mut redirects = 0;
     let outcome = loop {
@@ -619,6 +503,7 @@ fn describe(error: &ureq::Error, phase: Phase, config: &Config) -> String {
                 format!("connection closed {}", phase.doing())
             }
             ErrorKind::UnexpectedEof => format!("connection closed {}", phase.doing()),
+            ErrorKind::NotFound => e.to_string(),
             ErrorKind::TimedOut | ErrorKind::WouldBlock => format!(
                 "timed out after {} {}",
                 humantime::format_duration(config.timeout),

@@ -7,6 +7,9 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::config::{Config, Output, Verbosity};
+
+/// The default healthy set: the Kubernetes httpGet rule, 200 ≤ status < 400.
+pub const DEFAULT_STATUS_SET: &str = "200-399";
 use crate::probe::{Check, Failure, Verdict, format_elapsed};
 
 /// The JSON report: `{"healthy": bool, "checks": [...]}`.
@@ -37,11 +40,14 @@ pub struct JsonCheck<'a> {
     pub error: Option<String>,
     /// The start of the body read, printable, at most 120 characters.
     pub body_excerpt: Option<&'a str>,
+    /// Attempts made for this target; only with `--wait`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
 }
 
 impl<'a> JsonReport<'a> {
-    /// Builds the JSON report of `verdict`.
-    pub fn new(verdict: &'a Verdict) -> Self {
+    /// Builds the JSON report of `verdict`; `attempts` only in wait mode.
+    pub fn new(verdict: &'a Verdict, config: &Config) -> Self {
         JsonReport {
             healthy: verdict.healthy(),
             checks: verdict
@@ -49,13 +55,14 @@ impl<'a> JsonReport<'a> {
                 .iter()
                 .map(|c| JsonCheck {
                     target: &c.target,
-                    method: c.method.as_str(),
+                    method: c.method,
                     healthy: c.healthy(),
                     status: c.status,
                     reason: c.reason,
                     elapsed_ms: (c.elapsed.as_micros() as f64) / 1000.0,
                     error: c.failure.as_ref().map(ToString::to_string),
                     body_excerpt: c.body_excerpt.as_deref(),
+                    attempts: config.wait.map(|_| c.attempts),
                 })
                 .collect(),
         }
@@ -65,7 +72,8 @@ impl<'a> JsonReport<'a> {
 /// One line for one check, e.g.
 /// `healthy: GET http://127.0.0.1:8000/health -> 200 OK in 2.1ms` or
 /// `unhealthy: GET http://127.0.0.1:8000/health: connection refused`.
-pub fn text_line(check: &Check, default_status_set: bool) -> String {
+pub fn text_line(check: &Check, config: &Config) -> String {
+    let default_status_set = config.expect.status.as_str() == DEFAULT_STATUS_SET;
     let mut line = format!(
         "{}: {} {}",
         if check.healthy() {
@@ -73,7 +81,7 @@ pub fn text_line(check: &Check, default_status_set: bool) -> String {
         } else {
             "unhealthy"
         },
-        check.method.as_str(),
+        check.method,
         check.target
     );
     if let Some(status) = check.status {
@@ -83,6 +91,8 @@ pub fn text_line(check: &Check, default_status_set: bool) -> String {
             line += reason;
         }
         line += &format!(" in {}", format_elapsed(check.elapsed));
+    } else if check.healthy() {
+        line += &format!(" -> connected in {}", format_elapsed(check.elapsed));
     }
     match &check.failure {
         None => {}
@@ -112,15 +122,14 @@ pub fn write(out: &mut dyn Write, verdict: &Verdict, config: &Config) {
     }
     let _ = match config.output {
         Output::Text => {
-            let default_set = config.expect.status.as_str() == "200-399";
             let mut text = String::new();
             for check in &verdict.checks {
-                text += &text_line(check, default_set);
+                text += &text_line(check, config);
                 text.push('\n');
             }
             out.write_all(text.as_bytes())
         }
-        Output::Json => serde_json::to_writer(&mut *out, &JsonReport::new(verdict))
+        Output::Json => serde_json::to_writer(&mut *out, &JsonReport::new(verdict, config))
             .map_err(std::io::Error::from)
             .and_then(|()| out.write_all(b"\n")),
     };

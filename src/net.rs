@@ -1,0 +1,364 @@
+//! The network edge of a check, built on ureq's extension points (its
+//! `Resolver` and `Connector` traits): name resolution that honours
+//! `--resolve` and skips the lookup thread for IP literals, a connector that
+//! records the phase and traces the request head, a Unix-domain-socket
+//! transport for `--unix-socket`, and the plain TCP connect of `tcp://`
+//! targets (the Kubernetes tcpSocket probe).
+
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{Duration, Instant};
+
+use ureq::Timeout;
+use ureq::http::Uri;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{
+    Buffers, ConnectionDetails, Connector, LazyBuffers, NextTimeout, Transport,
+};
+
+use crate::config::ResolveEntry;
+use crate::probe::format_elapsed;
+
+/// The phase a check is in, for reports of where a deadline ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Phase {
+    Resolve = 0,
+    Connect = 1,
+    Headers = 2,
+    Body = 3,
+}
+
+impl Phase {
+    fn from_u8(v: u8) -> Phase {
+        match v {
+            0 => Phase::Resolve,
+            1 => Phase::Connect,
+            2 => Phase::Headers,
+            _ => Phase::Body,
+        }
+    }
+
+    pub(crate) fn doing(self) -> &'static str {
+        match self {
+            Phase::Resolve => "resolving the host",
+            Phase::Connect => "connecting",
+            Phase::Headers => "waiting for response headers",
+            Phase::Body => "reading the body",
+        }
+    }
+}
+
+/// Shared between the check, its resolver and its connector: the phase, and
+/// the verbose trace on stderr.
+#[derive(Debug)]
+pub(crate) struct Progress {
+    pub(crate) start: Instant,
+    pub(crate) phase: AtomicU8,
+    pub(crate) verbose: bool,
+}
+
+impl Progress {
+    pub(crate) fn set(&self, phase: Phase) {
+        self.phase.store(phase as u8, Ordering::Relaxed);
+    }
+
+    pub(crate) fn phase(&self) -> Phase {
+        Phase::from_u8(self.phase.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn trace(&self, args: fmt::Arguments) {
+        if self.verbose {
+            eprintln!("* {:>8} {args}", format_elapsed(self.start.elapsed()));
+        }
+    }
+}
+
+/// Resolver: IP literals without a lookup thread, names through ureq's
+/// [`DefaultResolver`] (getaddrinfo within the deadline). Every address
+/// returned is tried in turn by ureq's TCP connector.
+#[derive(Debug)]
+pub(crate) struct ProbeResolver {
+    pub(crate) progress: Arc<Progress>,
+    pub(crate) fixed: Vec<ResolveEntry>,
+    /// With `--unix-socket` nothing is resolved: the URL's host only names
+    /// the Host header.
+    pub(crate) skip: bool,
+}
+
+impl Resolver for ProbeResolver {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        self.progress.set(Phase::Resolve);
+        if self.skip {
+            let mut addrs = self.empty();
+            addrs.push(SocketAddr::from(([0, 0, 0, 0], 0)));
+            self.progress.set(Phase::Connect);
+            return Ok(addrs);
+        }
+        let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
+            Some("https") => 443,
+            _ => 80,
+        });
+        let host = uri
+            .host()
+            .unwrap_or("")
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
+        let fixed = self.fixed.iter().find(|e| e.host == host && e.port == port);
+        let addrs = match (fixed, host.parse::<IpAddr>()) {
+            (Some(entry), _) => {
+                let mut addrs = self.empty();
+                for ip in entry.addrs.iter().take(16) {
+                    addrs.push(SocketAddr::new(*ip, port));
+                }
+                addrs
+            }
+            (None, Ok(ip)) => {
+                let mut addrs = self.empty();
+                addrs.push(SocketAddr::new(ip, port));
+                addrs
+            }
+            (None, Err(_)) => DefaultResolver::default().resolve(uri, config, timeout)?,
+        };
+        self.progress.trace(format_args!(
+            "resolved {} to {:?}",
+            uri.host().unwrap_or(""),
+            &addrs[..]
+        ));
+        self.progress.set(Phase::Connect);
+        Ok(addrs)
+    }
+}
+
+/// Connector: an inner chain (ureq's default TCP, HTTP proxy and rustls, or
+/// the Unix socket and rustls), with the phase recorded and, when verbose,
+/// the request head traced.
+#[derive(Debug)]
+pub(crate) struct ProbeConnector<C> {
+    pub(crate) inner: C,
+    pub(crate) progress: Arc<Progress>,
+}
+
+impl<C: Connector<()>> Connector<()> for ProbeConnector<C> {
+    type Out = TracedTransport;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        chained: Option<()>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        self.progress.set(Phase::Connect);
+        let transport = self.inner.connect(details, chained)?;
+        self.progress.set(Phase::Headers);
+        self.progress.trace(format_args!(
+            "connected to {}{}",
+            details.uri.authority().map_or("", |a| a.as_str()),
+            if transport.as_ref().is_some_and(|t| t.is_tls()) {
+                " (TLS)"
+            } else {
+                ""
+            }
+        ));
+        Ok(transport.map(|inner| TracedTransport {
+            inner: Box::new(inner),
+            progress: self.progress.clone(),
+        }))
+    }
+}
+
+/// A transport that traces the request head it sends (verbose only).
+#[derive(Debug)]
+pub(crate) struct TracedTransport {
+    inner: Box<dyn Transport>,
+    progress: Arc<Progress>,
+}
+
+impl Transport for TracedTransport {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        self.inner.buffers()
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        if self.progress.verbose {
+            let sent = &self.inner.buffers().output()[..amount];
+            let head = String::from_utf8_lossy(sent);
+            for line in head.split("\r\n").take_while(|l| !l.is_empty()) {
+                eprintln!("> {line}");
+            }
+        }
+        self.inner.transmit_output(amount, timeout)
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        self.inner.await_input(timeout)
+    }
+
+    fn is_open(&mut self) -> bool {
+        self.inner.is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        self.inner.is_tls()
+    }
+}
+
+/// Connector for `--unix-socket PATH`: every connection goes to the socket
+/// at `path`, whatever the URL's host (curl's option of the same name). TLS,
+/// for `https://` targets, is chained after it.
+#[derive(Debug)]
+pub(crate) struct UnixConnector {
+    pub(crate) path: PathBuf,
+}
+
+impl Connector<()> for UnixConnector {
+    type Out = UnixTransport;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        _chained: Option<()>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        let stream = UnixStream::connect(&self.path).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("unix socket {}: {e}", self.path.display()),
+            )
+        })?;
+        let config = details.config;
+        Ok(Some(UnixTransport {
+            stream,
+            buffers: LazyBuffers::new(config.input_buffer_size(), config.output_buffer_size()),
+        }))
+    }
+}
+
+/// HTTP/1.1 over a Unix domain socket, with ureq's deadlines applied as
+/// socket read and write timeouts.
+#[derive(Debug)]
+pub(crate) struct UnixTransport {
+    stream: UnixStream,
+    buffers: LazyBuffers,
+}
+
+/// The socket timeout for the next I/O, or ureq's timeout error when the
+/// deadline has already passed.
+fn io_timeout(timeout: NextTimeout) -> Result<Option<Duration>, ureq::Error> {
+    if timeout.after.is_zero() {
+        return Err(ureq::Error::Timeout(timeout.reason));
+    }
+    Ok(timeout.not_zero().map(|d| *d))
+}
+
+fn io_error(e: io::Error, reason: Timeout) -> ureq::Error {
+    match e.kind() {
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => ureq::Error::Timeout(reason),
+        _ => ureq::Error::Io(e),
+    }
+}
+
+impl Transport for UnixTransport {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        &mut self.buffers
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        let timeout = timeout.for_write();
+        self.stream.set_write_timeout(io_timeout(timeout)?)?;
+        let output = &self.buffers.output()[..amount];
+        (&self.stream)
+            .write_all(output)
+            .map_err(|e| io_error(e, timeout.reason))
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        let timeout = timeout.for_read();
+        self.stream.set_read_timeout(io_timeout(timeout)?)?;
+        let input = self.buffers.input_append_buf();
+        let amount = loop {
+            match (&self.stream).read(input) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => break other.map_err(|e| io_error(e, timeout.reason))?,
+            }
+        };
+        self.buffers.input_appended(amount);
+        Ok(amount > 0)
+    }
+
+    fn is_open(&mut self) -> bool {
+        // Connections are never pooled: one request per connection.
+        false
+    }
+}
+
+/// Opens a TCP connection to `host:port` before `deadline`, trying every
+/// resolved address in turn (each gets an equal share of the time left),
+/// and closes it: the Kubernetes tcpSocket probe.
+///
+/// # Errors
+/// One line: the host cannot be resolved, every address refused, or the
+/// deadline passed while connecting.
+pub(crate) fn tcp_connect(
+    resolver: &ProbeResolver,
+    host: &str,
+    port: u16,
+    deadline: Instant,
+) -> Result<SocketAddr, String> {
+    let left = || deadline.saturating_duration_since(Instant::now());
+    let bracketed = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    };
+    let uri: Uri = format!("http://{bracketed}:{port}/")
+        .parse()
+        .map_err(|e| format!("invalid host {host:?}: {e}"))?;
+    let timeout = NextTimeout {
+        after: left().into(),
+        reason: Timeout::Resolve,
+        per_read: None,
+        per_write: None,
+    };
+    let config = ureq::config::Config::default();
+    let addrs = resolver
+        .resolve(&uri, &config, timeout)
+        .map_err(|e| match e {
+            ureq::Error::Timeout(_) => "timed out resolving the host".to_string(),
+            ureq::Error::HostNotFound => "could not resolve host".to_string(),
+            other => format!("could not resolve host: {other}"),
+        })?;
+    let mut last = String::from("no address to connect to");
+    for (i, addr) in addrs.iter().enumerate() {
+        let share = left() / (addrs.len() - i) as u32;
+        if share.is_zero() {
+            return Err("timed out connecting".to_string());
+        }
+        match TcpStream::connect_timeout(addr, share) {
+            Ok(_stream) => {
+                resolver.progress.trace(format_args!("connected to {addr}"));
+                return Ok(*addr);
+            }
+            Err(e) => {
+                resolver.progress.trace(format_args!("{addr}: {e}"));
+                last = match e.kind() {
+                    io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
+                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
+                        "timed out connecting".to_string()
+                    }
+                    _ => e.to_string(),
+                };
+            }
+        }
+    }
+    Err(last)
+}
