@@ -6,11 +6,14 @@
 //!   environment variable the bad value came from.
 //! - A short flag only where curl or Docker users expect one (`-t`, `-X`,
 //!   `-H`, `-o`, `-q`, `-v`); every other flag is long only.
+//! - Boolean flags with an environment variable accept 1/0, true/false,
+//!   yes/no, on/off there.
 //! - Value names are upper case and say what they hold (`DURATION`, `SIZE`).
 //! - Every flag that a Dockerfile `ENV` line would set has an environment
 //!   variable `HEALTHPROBE_<NAME>`: exec-form `HEALTHCHECK` in scratch and
 //!   distroless images has no shell to expand `$VARS` on the command line.
 
+use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Parser};
 
 /// Environment variable with the targets when none is given on the command line.
@@ -134,7 +137,7 @@ pub struct Cli {
 
     /// Follow up to 10 redirects to the same host (ports ignored, the
     /// Kubernetes rule); a redirect elsewhere is judged as the 3xx it is.
-    #[arg(long, env = "HEALTHPROBE_FOLLOW_REDIRECTS")]
+    #[arg(long, env = "HEALTHPROBE_FOLLOW_REDIRECTS", value_parser = BoolishValueParser::new())]
     pub follow_redirects: bool,
 
     /// Send the request through this HTTP proxy. Proxy environment variables
@@ -147,6 +150,31 @@ pub struct Cli {
     /// localhost:8000:[::1],127.0.0.1, tried in that order); repeatable.
     #[arg(long, value_name = "HOST:PORT:ADDR[,ADDR]", action = ArgAction::Append)]
     pub resolve: Vec<String>,
+
+    /// Skip TLS certificate and host name verification (what a Kubernetes
+    /// HTTPS probe does); the report says "(insecure)".
+    #[arg(short = 'k', long, env = "HEALTHPROBE_INSECURE", value_parser = BoolishValueParser::new())]
+    pub insecure: bool,
+
+    /// Trust the CA certificates in this PEM file instead of the bundled
+    /// Mozilla roots (as curl's --cacert).
+    #[arg(long, value_name = "FILE", env = "HEALTHPROBE_CACERT")]
+    pub cacert: Option<std::path::PathBuf>,
+
+    /// Client certificate chain (PEM) for mutual TLS; the key may be in the
+    /// same file.
+    #[arg(long, value_name = "FILE", env = "HEALTHPROBE_CERT")]
+    pub cert: Option<std::path::PathBuf>,
+
+    /// Private key (PEM) of --cert.
+    #[arg(long, value_name = "FILE", env = "HEALTHPROBE_KEY")]
+    pub key: Option<std::path::PathBuf>,
+
+    /// TLS server name (SNI) and certificate name to verify, for targets
+    /// given by IP address (https://127.0.0.1:8443 with a certificate for
+    /// app.internal). The Host header keeps the URL's host.
+    #[arg(long, value_name = "NAME", env = "HEALTHPROBE_SERVERNAME")]
+    pub servername: Option<String>,
 
     /// Keep probing until every target is healthy or DURATION has passed
     /// (CI jobs, entrypoints); each attempt still has its own --timeout.
@@ -193,6 +221,6 @@ pub struct Cli {
     pub quiet: bool,
 
     /// Print phases with timings and the request and response heads to stderr.
-    #[arg(short = 'v', long, env = "HEALTHPROBE_VERBOSE")]
+    #[arg(short = 'v', long, env = "HEALTHPROBE_VERBOSE", value_parser = BoolishValueParser::new())]
     pub verbose: bool,
 }

@@ -50,6 +50,8 @@ pub struct Config {
     /// Fixed addresses for host and port pairs (`--resolve`), used instead
     /// of a lookup.
     pub resolve: Vec<ResolveEntry>,
+    /// TLS verification and client identity for `https://` targets.
+    pub tls: TlsOptions,
     /// Report format on stdout.
     pub output: Output,
     /// How much is printed.
@@ -123,6 +125,140 @@ impl ResolveEntry {
             port,
             addrs,
         })
+    }
+}
+
+/// TLS settings for `https://` targets (rustls through ureq).
+#[derive(Debug, Clone, Default)]
+pub struct TlsOptions {
+    /// `--insecure`: no certificate or host name verification.
+    pub insecure: bool,
+    /// `--servername`: the SNI and verification name instead of the URL's
+    /// host, lower case.
+    pub servername: Option<String>,
+    /// ureq's TLS config: roots (bundled Mozilla roots, or `--cacert`),
+    /// client certificate, verification.
+    #[cfg(feature = "tls")]
+    pub ureq: ureq::tls::TlsConfig,
+}
+
+/// Reads the PEM file at `path` and returns its certificates and its first
+/// private key.
+///
+/// # Errors
+/// The file cannot be read, or holds PEM sections that do not parse.
+#[cfg(feature = "tls")]
+fn read_pem(
+    path: &std::path::Path,
+) -> Result<(
+    Vec<ureq::tls::Certificate<'static>>,
+    Option<ureq::tls::PrivateKey<'static>>,
+)> {
+    use ureq::tls::PemItem;
+    let pem = std::fs::read(path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let mut certs = Vec::new();
+    let mut key = None;
+    for item in ureq::tls::parse_pem(&pem) {
+        match item.map_err(|e| anyhow!("{}: not PEM ({e})", path.display()))? {
+            PemItem::Certificate(cert) => certs.push(cert),
+            PemItem::PrivateKey(k) if key.is_none() => key = Some(k),
+            _ => {}
+        }
+    }
+    Ok((certs, key))
+}
+
+impl TlsOptions {
+    /// Builds the TLS options from the flags: `--cacert` replaces the
+    /// bundled roots (curl's meaning), `--cert` with `--key` (or a key in
+    /// the `--cert` file) is the client identity for mutual TLS.
+    ///
+    /// # Errors
+    /// A file that is missing, not PEM, or without the certificate or key it
+    /// should hold; a server name that is not a DNS name; any TLS flag in a
+    /// build without TLS.
+    fn from_cli(cli: &Cli, at: &dyn Fn(&str, &str, &str) -> String) -> Result<TlsOptions> {
+        let servername = match &cli.servername {
+            Some(name) => {
+                let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
+                let valid = !name.is_empty()
+                    && name.len() <= 253
+                    && name.split('.').all(|label| {
+                        !label.is_empty()
+                            && label.len() <= 63
+                            && label
+                                .bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    });
+                if !valid {
+                    bail!(
+                        "{}: {name:?} is not a DNS name",
+                        at("servername", "--servername", "HEALTHPROBE_SERVERNAME")
+                    );
+                }
+                Some(name)
+            }
+            None => None,
+        };
+        if cli.key.is_some() && cli.cert.is_none() {
+            bail!("--key needs --cert (the client certificate it belongs to)");
+        }
+        #[cfg(not(feature = "tls"))]
+        {
+            if cli.insecure || cli.cacert.is_some() || cli.cert.is_some() || servername.is_some() {
+                bail!(
+                    "TLS options need a build with TLS (this one was built without the tls feature)"
+                );
+            }
+            Ok(TlsOptions {
+                insecure: false,
+                servername: None,
+            })
+        }
+        #[cfg(feature = "tls")]
+        {
+            use ureq::tls::{ClientCert, RootCerts, TlsConfig};
+            let mut builder = TlsConfig::builder().disable_verification(cli.insecure);
+            if let Some(path) = &cli.cacert {
+                let flag = at("cacert", "--cacert", "HEALTHPROBE_CACERT");
+                let (certs, _) = read_pem(path).context(flag.clone())?;
+                if certs.is_empty() {
+                    bail!("{flag}: {}: no PEM certificate in the file", path.display());
+                }
+                builder = builder.root_certs(RootCerts::from(certs));
+            }
+            if let Some(path) = &cli.cert {
+                let flag = at("cert", "--cert", "HEALTHPROBE_CERT");
+                let (chain, key_in_cert) = read_pem(path).context(flag.clone())?;
+                if chain.is_empty() {
+                    bail!("{flag}: {}: no PEM certificate in the file", path.display());
+                }
+                let key = match &cli.key {
+                    Some(key_path) => {
+                        let flag = at("key", "--key", "HEALTHPROBE_KEY");
+                        let (_, key) = read_pem(key_path).context(flag.clone())?;
+                        key.ok_or_else(|| {
+                            anyhow!(
+                                "{flag}: {}: no PEM private key in the file",
+                                key_path.display()
+                            )
+                        })?
+                    }
+                    None => key_in_cert.ok_or_else(|| {
+                        anyhow!(
+                            "{flag}: {}: no private key in the file; give --key",
+                            path.display()
+                        )
+                    })?,
+                };
+                builder = builder.client_cert(Some(ClientCert::new_with_certs(&chain, key)));
+            }
+            Ok(TlsOptions {
+                insecure: cli.insecure,
+                servername,
+                ureq: builder.build(),
+            })
+        }
     }
 }
 
@@ -498,6 +634,7 @@ impl Config {
         let cli = Cli::from_arg_matches(matches).map_err(|e| anyhow!("{}", e.kind()))?;
         let at = |id: &str, flag: &str, env: &str| origin(matches, id, flag, env);
 
+        let tls = TlsOptions::from_cli(&cli, &at)?;
         let timeout = parse_duration(&cli.timeout)
             .with_context(|| at("timeout", "--timeout", "HEALTHPROBE_TIMEOUT"))?;
         let connect_timeout = match &cli.connect_timeout {
@@ -653,6 +790,15 @@ impl Config {
             .iter()
             .map(|t| parse_target(t, host, port).context(source))
             .collect::<Result<Vec<_>>>()?;
+        if !cfg!(feature = "tls")
+            && let Some(t) = targets.iter().find(|t| t.url.starts_with("https://"))
+        {
+            bail!(
+                "{source}: {}: this build has no TLS (built without the tls feature); \
+                 use a build with TLS for https:// targets",
+                t.url
+            );
+        }
 
         Ok(Config {
             targets,
@@ -669,6 +815,7 @@ impl Config {
             interval,
             unix_socket: cli.unix_socket,
             resolve,
+            tls,
             output,
             verbosity,
         })

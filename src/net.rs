@@ -89,6 +89,9 @@ pub(crate) struct ProbeResolver {
     /// With `--unix-socket` nothing is resolved: the URL's host only names
     /// the Host header.
     pub(crate) skip: bool,
+    /// `--servername`: (the name in the request URL, the host to resolve
+    /// and connect to instead).
+    pub(crate) rename: Option<(String, String)>,
 }
 
 impl Resolver for ProbeResolver {
@@ -109,12 +112,28 @@ impl Resolver for ProbeResolver {
             Some("https") => 443,
             _ => 80,
         });
-        let host = uri
+        let mut host = uri
             .host()
             .unwrap_or("")
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_ascii_lowercase();
+        let renamed;
+        let mut uri = uri;
+        if let Some((name, real)) = &self.rename
+            && *name == host
+        {
+            host = real.to_ascii_lowercase();
+            let bracketed = if host.contains(':') {
+                format!("[{host}]")
+            } else {
+                host.clone()
+            };
+            renamed = format!("http://{bracketed}:{port}/")
+                .parse::<Uri>()
+                .map_err(|_| ureq::Error::HostNotFound)?;
+            uri = &renamed;
+        }
         let fixed = self.fixed.iter().find(|e| e.host == host && e.port == port);
         let addrs = match (fixed, host.parse::<IpAddr>()) {
             (Some(entry), _) => {

@@ -179,7 +179,9 @@ fn check_all(config: &Config, targets: &[Target], deadline: Instant) -> Vec<Chec
     })
 }
 
-fn agent(config: &Config, progress: &Arc<Progress>) -> Agent {
+/// The ureq agent of one check. `rename` maps the `--servername` host of
+/// the request URL back to the host to connect to.
+fn agent(config: &Config, progress: &Arc<Progress>, rename: &Option<(String, String)>) -> Agent {
     let ureq_config = Agent::config_builder()
         // Status codes are judged here, not turned into errors.
         .http_status_as_error(false)
@@ -196,12 +198,15 @@ fn agent(config: &Config, progress: &Arc<Progress>) -> Agent {
         .input_buffer_size(INPUT_BUFFER_BYTES)
         .max_response_header_size(MAX_RESPONSE_HEAD_BYTES)
         .output_buffer_size(4 * 1024)
-        .max_idle_connections(0)
-        .build();
+        .max_idle_connections(0);
+    #[cfg(feature = "tls")]
+    let ureq_config = ureq_config.tls_config(config.tls.ureq.clone());
+    let ureq_config = ureq_config.build();
     let resolver = ProbeResolver {
         progress: progress.clone(),
         fixed: config.resolve.clone(),
         skip: config.unix_socket.is_some(),
+        rename: rename.clone(),
     };
     let progress = progress.clone();
     match &config.unix_socket {
@@ -235,6 +240,7 @@ pub fn check(target: &Target, config: &Config, deadline: Instant) -> Check {
             progress: progress.clone(),
             fixed: config.resolve.clone(),
             skip: false,
+            rename: None,
         };
         let mut check = Check::new(target, "TCP");
         if let Err(error) = tcp_connect(&resolver, host, *port, deadline) {
@@ -243,13 +249,21 @@ pub fn check(target: &Target, config: &Config, deadline: Instant) -> Check {
         check.elapsed = start.elapsed();
         return check;
     }
-    let agent = agent(config, &progress);
+    // --servername: request https://NAME/… (SNI and verification use NAME),
+    // connect to the URL's own host, and keep its Host header.
+    let (mut url, rename, host_header) = match &config.tls.servername {
+        Some(name) if target.url.starts_with("https://") => match with_host(&target.url, name) {
+            Some((url, host, authority)) => (url, Some((name.clone(), host)), Some(authority)),
+            None => (target.url.clone(), None, None),
+        },
+        _ => (target.url.clone(), None, None),
+    };
+    let agent = agent(config, &progress, &rename);
     let mut check = Check::new(target, config.method.as_str());
-    let mut url = target.url.clone();
     let mut redirects = 0;
     let outcome = loop {
         progress.trace(format_args!("{} {url}", config.method.as_str()));
-        let response = match send(&agent, config, &url, deadline) {
+        let response = match send(&agent, config, &url, host_header.as_deref(), deadline) {
             Ok(response) => response,
             Err(e) => break Err(describe(&e, progress.phase(), config)),
         };
@@ -311,10 +325,28 @@ pub fn check(target: &Target, config: &Config, deadline: Instant) -> Check {
     check
 }
 
+/// Replaces the host of an absolute URL with `name`; returns the new URL,
+/// the old host (without brackets) and the old authority (for the Host
+/// header).
+fn with_host(url: &str, name: &str) -> Option<(String, String, String)> {
+    let uri: Uri = url.parse().ok()?;
+    let authority = uri.authority()?.as_str().to_string();
+    let host = uri
+        .host()?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let port = uri.port_u16().map(|p| format!(":{p}")).unwrap_or_default();
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let scheme = uri.scheme_str()?;
+    Some((format!("{scheme}://{name}{port}{path}"), host, authority))
+}
+
 fn send(
     agent: &Agent,
     config: &Config,
     url: &str,
+    host_header: Option<&str>,
     deadline: Instant,
 ) -> Result<Response<Body>, ureq::Error> {
     let remaining = deadline.saturating_duration_since(Instant::now());
@@ -326,6 +358,11 @@ fn send(
         Method::Get => agent.get(url),
         Method::Head => agent.head(url),
     };
+    if let Some(host) = host_header
+        && !config.headers.iter().any(|(n, _)| n == "host")
+    {
+        request = request.header("host", host);
+    }
     for (name, value) in &config.headers {
         request = request.header(name, value);
     }
@@ -482,9 +519,59 @@ fn excerpt(body: &[u8]) -> Option<String> {
     Some(out)
 }
 
+/// The rustls error inside a ureq error, directly or wrapped in an I/O error.
+#[cfg(feature = "tls")]
+fn rustls_error(error: &ureq::Error) -> Option<&rustls::Error> {
+    match error {
+        ureq::Error::Rustls(e) => Some(e),
+        ureq::Error::Io(e) => e.get_ref()?.downcast_ref::<rustls::Error>(),
+        _ => None,
+    }
+}
+
+/// A one-line reason for a TLS failure, in the words curl and openssl use.
+#[cfg(feature = "tls")]
+fn tls_reason(error: &rustls::Error) -> String {
+    use rustls::{AlertDescription as Alert, CertificateError as Cert, Error as E};
+    let certificate = |e: &Cert| match e {
+        Cert::UnknownIssuer => "certificate verify failed: unknown issuer".to_string(),
+        Cert::Expired | Cert::ExpiredContext { .. } => {
+            "certificate verify failed: certificate has expired".to_string()
+        }
+        Cert::NotValidYet | Cert::NotValidYetContext { .. } => {
+            "certificate verify failed: certificate is not yet valid".to_string()
+        }
+        Cert::NotValidForName => {
+            "certificate verify failed: name mismatch (try --servername)".to_string()
+        }
+        Cert::NotValidForNameContext { expected, .. } => format!(
+            "certificate verify failed: name mismatch, not valid for {expected:?} (try --servername)"
+        ),
+        Cert::BadSignature => "certificate verify failed: bad signature".to_string(),
+        other => format!("certificate verify failed: {other:?}"),
+    };
+    match error {
+        E::InvalidCertificate(e) => certificate(e),
+        E::AlertReceived(Alert::CertificateRequired) => {
+            "TLS: the server requires a client certificate (give --cert and --key)".to_string()
+        }
+        E::AlertReceived(Alert::BadCertificate | Alert::UnknownCA | Alert::CertificateUnknown) => {
+            format!("TLS: the server refused the client certificate ({error})")
+        }
+        E::InvalidMessage(_) | E::InappropriateMessage { .. } => {
+            format!("TLS handshake failed: not a TLS server? ({error})")
+        }
+        _ => format!("TLS handshake failed: {error}"),
+    }
+}
+
 /// One line saying what went wrong, in the phase it went wrong in.
 fn describe(error: &ureq::Error, phase: Phase, config: &Config) -> String {
     use std::io::ErrorKind;
+    #[cfg(feature = "tls")]
+    if let Some(e) = rustls_error(error) {
+        return tls_reason(e);
+    }
     match error {
         ureq::Error::Timeout(Timeout::Connect) => format!(
             "connect timed out after {}",

@@ -94,6 +94,9 @@ pub fn text_line(check: &Check, config: &Config) -> String {
     } else if check.healthy() {
         line += &format!(" -> connected in {}", format_elapsed(check.elapsed));
     }
+    if config.tls.insecure && check.target.starts_with("https://") {
+        line += " (insecure)";
+    }
     match &check.failure {
         None => {}
         Some(Failure::Status { expected }) if !default_status_set => {

@@ -817,3 +817,14 @@ fn non_utf8_arguments_are_refused() {
     out.expect(1, QUICK);
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
 }
+
+#[cfg(not(feature = "tls"))]
+#[test]
+fn https_targets_are_refused_by_a_build_without_tls() {
+    let out = run(probe().arg("https://127.0.0.1:1/health"));
+    out.expect(1, QUICK);
+    assert!(out.stderr.contains("this build has no TLS"), "{}", out.stderr);
+    let out = run(probe().args(["--insecure", "http://127.0.0.1:1/health"]));
+    out.expect(1, QUICK);
+    assert!(out.stderr.contains("TLS"), "{}", out.stderr);
+}

@@ -409,7 +409,7 @@ fn two_thousand_mutated_responses_exit_0_or_1_within_the_deadline() {
             .and_then(|p| p.trim_start_matches('/').parse().ok())
             .unwrap_or(0);
         c.send(&served[n % served.len()]);
-        if n % 10 == 0 {
+        if n.is_multiple_of(10) {
             c.pause(Duration::from_secs(1));
         }
     });

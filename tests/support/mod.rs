@@ -141,8 +141,22 @@ impl Scripted {
         Self::start_on("127.0.0.1:0", script)
     }
 
+    /// Starts on 127.0.0.1 and runs the script at once on accept, without
+    /// reading a request head first (`Conn::request` is empty).
+    pub fn start_unread(script: impl Fn(Conn) + Send + Sync + 'static) -> Scripted {
+        Self::start_with("127.0.0.1:0", false, script)
+    }
+
     /// Starts on `bind` (e.g. `[::1]:0`).
     pub fn start_on(bind: &str, script: impl Fn(Conn) + Send + Sync + 'static) -> Scripted {
+        Self::start_with(bind, true, script)
+    }
+
+    fn start_with(
+        bind: &str,
+        read_request: bool,
+        script: impl Fn(Conn) + Send + Sync + 'static,
+    ) -> Scripted {
         let listener = TcpListener::bind(bind).expect("bind the scripted server");
         let addr = listener.local_addr().expect("local address");
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -161,7 +175,11 @@ impl Scripted {
                     connections.fetch_add(1, Ordering::SeqCst);
                     let (requests, stop, script) = (requests.clone(), stop.clone(), script.clone());
                     std::thread::spawn(move || {
-                        let request = read_head(&mut stream);
+                        let request = if read_request {
+                            read_head(&mut stream)
+                        } else {
+                            String::new()
+                        };
                         requests.lock().unwrap().push(request.clone());
                         script(Conn {
                             stream,

@@ -1,0 +1,435 @@
+//! HTTPS probes against real TLS servers (rustls) on 127.0.0.1, with
+//! certificates generated per test run (rcgen): verification, private CAs,
+//! expiry, names, --servername, --insecure, mutual TLS, and protocol mix-ups.
+#![cfg(feature = "tls")]
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    date_time_ymd,
+};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use support::{Scripted, probe, response, run};
+
+const QUICK: Duration = Duration::from_secs(3);
+
+/// A certificate with its key, as DER and PEM.
+struct Cert {
+    der: CertificateDer<'static>,
+    key: PrivatePkcs8KeyDer<'static>,
+    pem: String,
+    key_pem: String,
+}
+
+/// A private CA that signs leaves.
+struct Ca {
+    params: CertificateParams,
+    key: KeyPair,
+    cert: Cert,
+}
+
+impl Ca {
+    fn new() -> Ca {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "healthprobe test CA");
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let cert = params.self_signed(&key).unwrap();
+        let cert = Cert {
+            der: cert.der().clone(),
+            key: PrivatePkcs8KeyDer::from(key.serialize_der()),
+            pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        };
+        Ca { params, key, cert }
+    }
+
+    /// A leaf for `names`, valid now unless `expired`.
+    fn leaf(&self, names: &[&str], expired: bool) -> Cert {
+        let key = KeyPair::generate().unwrap();
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let mut params = CertificateParams::new(names).unwrap();
+        params.distinguished_name.push(DnType::CommonName, "leaf");
+        if expired {
+            params.not_before = date_time_ymd(2020, 1, 1);
+            params.not_after = date_time_ymd(2021, 1, 1);
+        }
+        let issuer = Issuer::from_params(&self.params, &self.key);
+        let cert = params.signed_by(&key, &issuer).unwrap();
+        Cert {
+            der: cert.der().clone(),
+            key: PrivatePkcs8KeyDer::from(key.serialize_der()),
+            pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        }
+    }
+}
+
+/// A self-signed leaf (no CA).
+fn self_signed(names: &[&str]) -> Cert {
+    let key = KeyPair::generate().unwrap();
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let cert = CertificateParams::new(names)
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    Cert {
+        der: cert.der().clone(),
+        key: PrivatePkcs8KeyDer::from(key.serialize_der()),
+        pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    }
+}
+
+/// A directory for this test's PEM files, removed on drop.
+struct Files(PathBuf);
+
+impl Files {
+    fn new(name: &str) -> Files {
+        let dir =
+            std::env::temp_dir().join(format!("healthprobe-tls-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Files(dir)
+    }
+    fn write(&self, name: &str, text: &str) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for Files {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// A real TLS server on 127.0.0.1: rustls, one thread per connection,
+/// answering 200 `{"status":"ok"}` after the handshake; optionally
+/// requiring a client certificate signed by `client_ca`.
+struct TlsServer {
+    port: u16,
+    handshakes: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TlsServer {
+    fn start(chain: &[&Cert], key: &Cert, client_ca: Option<&Cert>) -> TlsServer {
+        let builder = rustls::ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .unwrap();
+        let builder = match client_ca {
+            Some(ca) => {
+                let mut roots = rustls::RootCertStore::empty();
+                roots.add(ca.der.clone()).unwrap();
+                let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    provider(),
+                )
+                .build()
+                .unwrap();
+                builder.with_client_cert_verifier(verifier)
+            }
+            None => builder.with_no_client_auth(),
+        };
+        let chain: Vec<CertificateDer<'static>> = chain.iter().map(|c| c.der.clone()).collect();
+        let config = Arc::new(
+            builder
+                .with_single_cert(chain, PrivateKeyDer::Pkcs8(key.key.clone_key()))
+                .unwrap(),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let handshakes = Arc::new(AtomicUsize::new(0));
+        let (flag, count) = (stop.clone(), handshakes.clone());
+        let thread = std::thread::spawn(move || {
+            let end = Instant::now() + Duration::from_secs(30);
+            while !flag.load(Ordering::SeqCst) && Instant::now() < end {
+                let Ok((tcp, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                let (config, count) = (config.clone(), count.clone());
+                std::thread::spawn(move || {
+                    let _ = tcp.set_nonblocking(false);
+                    let _ = tcp.set_read_timeout(Some(Duration::from_secs(3)));
+                    let conn = rustls::ServerConnection::new(config).unwrap();
+                    let mut tls = rustls::StreamOwned::new(conn, tcp);
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match tls.read(&mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    count.fetch_add(1, Ordering::SeqCst);
+                    let _ = tls.write_all(&response("200 OK", "", "{\"status\":\"ok\"}"));
+                    tls.conn.send_close_notify();
+                    let _ = tls.flush();
+                });
+            }
+        });
+        TlsServer {
+            port,
+            handshakes,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self, host: &str) -> String {
+        format!("https://{host}:{}/health", self.port)
+    }
+}
+
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn resolve(server: &TlsServer, name: &str) -> String {
+    format!("{name}:{}:127.0.0.1", server.port)
+}
+
+#[test]
+fn self_signed_leaf_is_unknown_issuer_without_cacert_and_healthy_with_it() {
+    let leaf = self_signed(&["localhost"]);
+    let server = TlsServer::start(&[&leaf], &leaf, None);
+    let files = Files::new("self-signed");
+    let out = run(probe().arg(server.url("localhost")));
+    out.expect(1, QUICK);
+    assert!(
+        out.stdout
+            .contains("certificate verify failed: unknown issuer"),
+        "{}",
+        out.stdout
+    );
+    let cacert = files.write("leaf.pem", &leaf.pem);
+    let out = run(probe().args(["--cacert", &cacert, &server.url("localhost")]));
+    out.expect(0, QUICK);
+    assert!(
+        out.stdout.starts_with(&format!(
+            "healthy: GET {} -> 200 OK in ",
+            server.url("localhost")
+        )),
+        "{}",
+        out.stdout
+    );
+    run(probe()
+        .env("HEALTHPROBE_CACERT", &cacert)
+        .arg(server.url("localhost")))
+    .expect(0, QUICK);
+}
+
+#[test]
+fn private_ca_with_cacert_is_healthy() {
+    let ca = Ca::new();
+    let leaf = ca.leaf(&["app.internal"], false);
+    let server = TlsServer::start(&[&leaf, &ca.cert], &leaf, None);
+    let files = Files::new("private-ca");
+    let cacert = files.write("ca.pem", &ca.cert.pem);
+    let url = format!("https://app.internal:{}/health", server.port);
+    run(probe().args([
+        "--resolve",
+        &resolve(&server, "app.internal"),
+        "--cacert",
+        &cacert,
+        &url,
+    ]))
+    .expect(0, QUICK);
+    // Without the CA: the bundled Mozilla roots do not know it.
+    let out = run(probe().args(["--resolve", &resolve(&server, "app.internal"), &url]));
+    out.expect(1, QUICK);
+    assert!(out.stdout.contains("unknown issuer"), "{}", out.stdout);
+}
+
+#[test]
+fn expired_certificate_is_unhealthy_unless_insecure() {
+    let ca = Ca::new();
+    let leaf = ca.leaf(&["localhost"], true);
+    let server = TlsServer::start(&[&leaf], &leaf, None);
+    let files = Files::new("expired");
+    let cacert = files.write("ca.pem", &ca.cert.pem);
+    let out = run(probe().args(["--cacert", &cacert, &server.url("localhost")]));
+    out.expect(1, QUICK);
+    assert!(
+        out.stdout.contains("certificate has expired"),
+        "{}",
+        out.stdout
+    );
+    let out = run(probe().args(["--insecure", &server.url("localhost")]));
+    out.expect(0, QUICK);
+    assert!(
+        out.stdout.trim_end().ends_with("(insecure)"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn name_mismatch_is_unhealthy_and_servername_fixes_it() {
+    let ca = Ca::new();
+    let leaf = ca.leaf(&["app.internal"], false);
+    let server = TlsServer::start(&[&leaf], &leaf, None);
+    let files = Files::new("names");
+    let cacert = files.write("ca.pem", &ca.cert.pem);
+    let by_ip = server.url("127.0.0.1");
+    let out = run(probe().args(["--cacert", &cacert, &by_ip]));
+    out.expect(1, QUICK);
+    assert!(out.stdout.contains("name mismatch"), "{}", out.stdout);
+    let out = run(probe().args(["--cacert", &cacert, "--servername", "app.internal", &by_ip]));
+    out.expect(0, QUICK);
+    assert!(
+        out.stdout
+            .starts_with(&format!("healthy: GET {by_ip} -> 200 OK")),
+        "{}",
+        out.stdout
+    );
+    run(probe().args([
+        "--cacert",
+        &cacert,
+        "--servername",
+        "other.internal",
+        &by_ip,
+    ]))
+    .expect(1, QUICK);
+    run(probe().args(["-k", &by_ip])).expect(0, QUICK);
+    let out = run(probe().args(["--servername", "not a name", &by_ip]));
+    out.expect(1, QUICK);
+    assert!(out.stderr.contains("--servername"), "{}", out.stderr);
+}
+
+#[test]
+fn insecure_accepts_every_bad_certificate() {
+    let stranger = self_signed(&["somewhere.else"]);
+    let server = TlsServer::start(&[&stranger], &stranger, None);
+    let out = run(probe().args(["--insecure", &server.url("127.0.0.1")]));
+    out.expect(0, QUICK);
+    assert!(out.stdout.contains("(insecure)"), "{}", out.stdout);
+    run(probe()
+        .env("HEALTHPROBE_INSECURE", "1")
+        .arg(server.url("127.0.0.1")))
+    .expect(0, QUICK);
+}
+
+#[test]
+fn server_requiring_a_client_certificate() {
+    let ca = Ca::new();
+    let leaf = ca.leaf(&["localhost"], false);
+    let client = ca.leaf(&["probe"], false);
+    let server = TlsServer::start(&[&leaf], &leaf, Some(&ca.cert));
+    let files = Files::new("mtls");
+    let cacert = files.write("ca.pem", &ca.cert.pem);
+    let cert = files.write("client.pem", &client.pem);
+    let key = files.write("client.key", &client.key_pem);
+    let url = server.url("localhost");
+    let out = run(probe().args(["--cacert", &cacert, &url]));
+    out.expect(1, QUICK);
+    assert!(out.stdout.contains("client certificate"), "{}", out.stdout);
+    assert_eq!(server.handshakes.load(Ordering::SeqCst), 0);
+    run(probe().args(["--cacert", &cacert, "--cert", &cert, "--key", &key, &url])).expect(0, QUICK);
+    assert_eq!(server.handshakes.load(Ordering::SeqCst), 1);
+    // Certificate and key in one file, and through the environment.
+    let both = files.write("both.pem", &format!("{}{}", client.pem, client.key_pem));
+    run(probe()
+        .env("HEALTHPROBE_CACERT", &cacert)
+        .env("HEALTHPROBE_CERT", &both)
+        .arg(&url))
+    .expect(0, QUICK);
+    // A client certificate from another CA is refused by the server.
+    let stranger = self_signed(&["probe"]);
+    let cert = files.write("stranger.pem", &stranger.pem);
+    let key = files.write("stranger.key", &stranger.key_pem);
+    run(probe().args(["--cacert", &cacert, "--cert", &cert, "--key", &key, &url])).expect(1, QUICK);
+}
+
+#[test]
+fn plain_http_server_probed_with_https_fails_quickly() {
+    // A plain HTTP server answers the ClientHello with an HTTP error at once.
+    let server = Scripted::start_unread(|mut c| {
+        c.send(&response("400 Bad Request", "", "plain HTTP here"));
+    });
+    let url = format!("https://127.0.0.1:{}/", server.addr.port());
+    let out = run(probe().args(["-k", &url]));
+    out.expect(1, Duration::from_secs(1));
+    assert!(
+        out.stdout.contains("TLS handshake failed"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn https_server_probed_with_http_is_unhealthy() {
+    let leaf = self_signed(&["localhost"]);
+    let server = TlsServer::start(&[&leaf], &leaf, None);
+    let url = format!("http://127.0.0.1:{}/health", server.port);
+    let out = run(probe().args(["--timeout", "2s", &url]));
+    out.expect(1, Duration::from_millis(2500));
+    assert!(out.stdout.starts_with("unhealthy: "), "{}", out.stdout);
+}
+
+#[test]
+fn handshake_that_stalls_ends_at_the_deadline() {
+    let server = Scripted::start(|c| c.stall());
+    let url = format!("https://127.0.0.1:{}/", server.addr.port());
+    let out = run(probe().args(["--timeout", "1s", "-k", &url]));
+    out.expect(1, Duration::from_millis(1500));
+    assert!(out.elapsed >= Duration::from_millis(900));
+    assert!(out.stdout.contains("timed out"), "{}", out.stdout);
+}
+
+#[test]
+fn certificate_files_missing_or_not_pem_are_refused() {
+    let files = Files::new("files");
+    let garbage = files.write(
+        "garbage.pem",
+        "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
+    );
+    let empty = files.write("empty.pem", "hello\n");
+    let key_only = files.write("key.pem", &self_signed(&["x"]).key_pem);
+    let cert_only = files.write("cert.pem", &self_signed(&["x"]).pem);
+    for (args, name) in [
+        (vec!["--cacert", "/nonexistent/ca.pem"], "--cacert"),
+        (vec!["--cacert", &garbage], "--cacert"),
+        (vec!["--cacert", &empty], "--cacert"),
+        (vec!["--cert", &key_only, "--key", &key_only], "--cert"),
+        (vec!["--cert", &cert_only], "--cert"),
+        (vec!["--cert", &cert_only, "--key", &cert_only], "--key"),
+        (vec!["--key", &key_only], "--key"),
+    ] {
+        let out = run(probe().args(&args).arg("https://127.0.0.1:1/"));
+        out.expect(1, QUICK);
+        assert!(out.stderr.contains(name), "{args:?}: {}", out.stderr);
+        assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    }
+    let out = run(probe()
+        .env("HEALTHPROBE_CACERT", "/nonexistent/ca.pem")
+        .arg("https://127.0.0.1:1/"));
+    out.expect(1, QUICK);
+    assert!(out.stderr.contains("HEALTHPROBE_CACERT"), "{}", out.stderr);
+}
