@@ -544,9 +544,18 @@ fn tls_reason(error: &rustls::Error) -> String {
         Cert::NotValidForName => {
             "certificate verify failed: name mismatch (try --servername)".to_string()
         }
-        Cert::NotValidForNameContext { expected, .. } => format!(
-            "certificate verify failed: name mismatch, not valid for {expected:?} (try --servername)"
-        ),
+        Cert::NotValidForNameContext { expected, .. } => {
+            let name = match expected {
+                rustls::pki_types::ServerName::DnsName(name) => name.as_ref().to_string(),
+                rustls::pki_types::ServerName::IpAddress(ip) => {
+                    std::net::IpAddr::from(*ip).to_string()
+                }
+                other => format!("{other:?}"),
+            };
+            format!(
+                "certificate verify failed: name mismatch, not valid for {name} (try --servername)"
+            )
+        }
         Cert::BadSignature => "certificate verify failed: bad signature".to_string(),
         other => format!("certificate verify failed: {other:?}"),
     };

@@ -823,7 +823,11 @@ fn non_utf8_arguments_are_refused() {
 fn https_targets_are_refused_by_a_build_without_tls() {
     let out = run(probe().arg("https://127.0.0.1:1/health"));
     out.expect(1, QUICK);
-    assert!(out.stderr.contains("this build has no TLS"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("this build has no TLS"),
+        "{}",
+        out.stderr
+    );
     let out = run(probe().args(["--insecure", "http://127.0.0.1:1/health"]));
     out.expect(1, QUICK);
     assert!(out.stderr.contains("TLS"), "{}", out.stderr);
