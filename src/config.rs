@@ -696,13 +696,19 @@ impl Config {
                 "HEALTHPROBE_EXPECT_STATUS",
             )
         })?;
-        let mut json = Vec::new();
-        for line in env_lines(ENV_EXPECT_JSON)? {
-            json.push(JsonExpectation::parse(&line).context(ENV_EXPECT_JSON)?);
-        }
-        for text in &cli.expect_json {
-            json.push(JsonExpectation::parse(text).context("--expect-json")?);
-        }
+        // --expect-json on the command line replaces HEALTHPROBE_EXPECT_JSON
+        // (as every other flag replaces its variable).
+        let json = if cli.expect_json.is_empty() {
+            env_lines(ENV_EXPECT_JSON)?
+                .iter()
+                .map(|line| JsonExpectation::parse(line).context(ENV_EXPECT_JSON))
+                .collect::<Result<Vec<_>>>()?
+        } else {
+            cli.expect_json
+                .iter()
+                .map(|text| JsonExpectation::parse(text).context("--expect-json"))
+                .collect::<Result<Vec<_>>>()?
+        };
         if method == Method::Head && (cli.expect_body.is_some() || !json.is_empty()) {
             bail!("--method HEAD gets no body: --expect-body and --expect-json need GET");
         }
