@@ -207,6 +207,10 @@ if command -v curl >/dev/null; then
   curl_size=$(docker image ls --format '{{.Size}}' "$prefix-curl")
 fi
 app_size=$(docker image ls --format '{{.Size}}' "$image")
+if command -v docker-compose >/dev/null; then
+  docker-compose -f examples/compose.yml config -q || fail "examples/compose.yml does not validate"
+  log "examples/compose.yml validates (docker-compose config)"
+fi
 log "timeline: started 0s -> healthy ${at_healthy}s -> flipped -> unhealthy ${at_unhealthy}s; hanging service unhealthy after ${hang_unhealthy}s"
 log "image sizes (docker image ls): scratch + health_server + healthprobe = $app_size; the same plus Debian's curl and its libraries = $curl_size"
 log "all assertions passed"
