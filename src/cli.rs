@@ -1,6 +1,10 @@
 //! The command line as typed: flags, their environment variables and help.
 //!
 //! Conventions (written down as xh does):
+//! - No clap `default_value`: defaults live in [`crate::config`] (each
+//!   named in its flag's help, checked by a test), because clap materialises
+//!   every default as a matched value on every run, which cost a probe more
+//!   instructions than its HTTP request (callgrind, BENCHMARKS.md).
 //! - Values arrive here as plain strings and are parsed once, in
 //!   [`crate::config`], so that an error can name the flag *or* the
 //!   environment variable the bad value came from.
@@ -46,14 +50,9 @@ pub struct Cli {
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
 
-    /// Host for bare-path targets.
-    #[arg(
-        long,
-        value_name = "HOST",
-        env = "HEALTHPROBE_HOST",
-        default_value = "127.0.0.1"
-    )]
-    pub host: String,
+    /// Host for bare-path targets [default: 127.0.0.1].
+    #[arg(long, value_name = "HOST", env = "HEALTHPROBE_HOST")]
+    pub host: Option<String>,
 
     /// Port for bare-path targets [env: HEALTHPROBE_PORT, then PORT].
     #[arg(
@@ -66,16 +65,16 @@ pub struct Cli {
     pub port: Option<String>,
 
     /// One total deadline for the check: resolve, connect, TLS, request,
-    /// response headers and body (e.g. 500ms, 2s, 1m, or 3 for seconds).
+    /// response headers and body (e.g. 500ms, 2s, 1m, or 3 for seconds)
+    /// [default: 5s].
     #[arg(
         short = 't',
         long,
         value_name = "DURATION",
         allow_hyphen_values = true,
-        env = "HEALTHPROBE_TIMEOUT",
-        default_value = "5s"
+        env = "HEALTHPROBE_TIMEOUT"
     )]
-    pub timeout: String,
+    pub timeout: Option<String>,
 
     /// Deadline for connection setup, TLS included (default: the --timeout).
     #[arg(
@@ -86,15 +85,9 @@ pub struct Cli {
     )]
     pub connect_timeout: Option<String>,
 
-    /// Request method: GET or HEAD.
-    #[arg(
-        short = 'X',
-        long,
-        value_name = "METHOD",
-        env = "HEALTHPROBE_METHOD",
-        default_value = "GET"
-    )]
-    pub method: String,
+    /// Request method: GET or HEAD [default: GET].
+    #[arg(short = 'X', long, value_name = "METHOD", env = "HEALTHPROBE_METHOD")]
+    pub method: Option<String>,
 
     /// Request header 'Name: value', repeatable; 'Host: x' sets the Host
     /// header [env: HEALTHPROBE_HEADERS, one header per line].
@@ -106,14 +99,9 @@ pub struct Cli {
     pub user_agent: Option<String>,
 
     /// Healthy status codes: comma-separated codes and ranges (e.g.
-    /// 200-299,301). The default is the Kubernetes httpGet rule.
-    #[arg(
-        long,
-        value_name = "LIST",
-        env = "HEALTHPROBE_EXPECT_STATUS",
-        default_value = crate::report::DEFAULT_STATUS_SET
-    )]
-    pub expect_status: String,
+    /// 200-299,301) [default: 200-399, the Kubernetes httpGet rule].
+    #[arg(long, value_name = "LIST", env = "HEALTHPROBE_EXPECT_STATUS")]
+    pub expect_status: Option<String>,
 
     /// The body must contain TEXT (only the first --max-body bytes are read).
     #[arg(long, value_name = "TEXT", env = "HEALTHPROBE_EXPECT_BODY")]
@@ -126,14 +114,9 @@ pub struct Cli {
     pub expect_json: Vec<String>,
 
     /// Most body bytes read before the connection is dropped (e.g. 64KiB,
-    /// 10k, 1MiB, or bytes).
-    #[arg(
-        long,
-        value_name = "SIZE",
-        env = "HEALTHPROBE_MAX_BODY",
-        default_value = "64KiB"
-    )]
-    pub max_body: String,
+    /// 10k, 1MiB, or bytes) [default: 64KiB].
+    #[arg(long, value_name = "SIZE", env = "HEALTHPROBE_MAX_BODY")]
+    pub max_body: Option<String>,
 
     /// Follow up to 10 redirects to the same host (ports ignored, the
     /// Kubernetes rule); a redirect elsewhere is judged as the 3xx it is.
@@ -186,30 +169,23 @@ pub struct Cli {
     )]
     pub wait: Option<String>,
 
-    /// Pause between attempts with --wait.
+    /// Pause between attempts with --wait [default: 1s].
     #[arg(
         long,
         value_name = "DURATION",
         allow_hyphen_values = true,
-        env = "HEALTHPROBE_INTERVAL",
-        default_value = "1s"
+        env = "HEALTHPROBE_INTERVAL"
     )]
-    pub interval: String,
+    pub interval: Option<String>,
 
     /// Send HTTP requests over this Unix domain socket; the URL still gives
     /// the Host header and the path (as curl's option of the same name).
     #[arg(long, value_name = "PATH", env = "HEALTHPROBE_UNIX_SOCKET")]
     pub unix_socket: Option<std::path::PathBuf>,
 
-    /// Report format on stdout: text (one line per target) or json.
-    #[arg(
-        short = 'o',
-        long,
-        value_name = "FORMAT",
-        env = "HEALTHPROBE_OUTPUT",
-        default_value = "text"
-    )]
-    pub output: String,
+    /// Report format on stdout: text (one line per target) or json [default: text].
+    #[arg(short = 'o', long, value_name = "FORMAT", env = "HEALTHPROBE_OUTPUT")]
+    pub output: Option<String>,
 
     /// Print no report; the exit status tells.
     #[arg(

@@ -13,6 +13,19 @@ use ureq::http::{HeaderName, HeaderValue, Uri};
 
 use crate::cli::{Cli, ENV_EXPECT_JSON, ENV_HEADERS, ENV_PORT_FALLBACK, ENV_URL};
 
+/// Default `--host`: the container's own loopback.
+pub const DEFAULT_HOST: &str = "127.0.0.1";
+/// Default `--timeout`: 5 s.
+pub const DEFAULT_TIMEOUT: &str = "5s";
+/// Default `--method`.
+pub const DEFAULT_METHOD: &str = "GET";
+/// Default `--max-body`: 64 KiB.
+pub const DEFAULT_MAX_BODY: &str = "64KiB";
+/// Default `--interval` between `--wait` attempts: 1 s.
+pub const DEFAULT_INTERVAL: &str = "1s";
+/// Default `--output`.
+pub const DEFAULT_OUTPUT: &str = "text";
+
 /// Most redirects followed with `--follow-redirects` (the Kubernetes and Go limit).
 pub const MAX_REDIRECTS: u32 = 10;
 
@@ -635,7 +648,7 @@ impl Config {
         let at = |id: &str, flag: &str, env: &str| origin(matches, id, flag, env);
 
         let tls = TlsOptions::from_cli(&cli, &at)?;
-        let timeout = parse_duration(&cli.timeout)
+        let timeout = parse_duration(cli.timeout.as_deref().unwrap_or(DEFAULT_TIMEOUT))
             .with_context(|| at("timeout", "--timeout", "HEALTHPROBE_TIMEOUT"))?;
         let connect_timeout = match &cli.connect_timeout {
             Some(text) => parse_duration(text).with_context(|| {
@@ -649,13 +662,14 @@ impl Config {
         }
         .min(timeout);
 
-        let method = match cli.method.to_ascii_uppercase().as_str() {
+        let method_text = cli.method.as_deref().unwrap_or(DEFAULT_METHOD);
+        let method = match method_text.to_ascii_uppercase().as_str() {
             "GET" => Method::Get,
             "HEAD" => Method::Head,
             _ => bail!(
                 "{}: method {:?} is not supported (GET or HEAD)",
                 at("method", "--method", "HEALTHPROBE_METHOD"),
-                cli.method
+                method_text
             ),
         };
 
@@ -689,7 +703,12 @@ impl Config {
             None => concat!("healthprobe/", env!("CARGO_PKG_VERSION")).to_string(),
         };
 
-        let status = StatusSet::parse(&cli.expect_status).with_context(|| {
+        let status = StatusSet::parse(
+            cli.expect_status
+                .as_deref()
+                .unwrap_or(crate::report::DEFAULT_STATUS_SET),
+        )
+        .with_context(|| {
             at(
                 "expect_status",
                 "--expect-status",
@@ -718,7 +737,7 @@ impl Config {
             json,
         };
 
-        let max_body = parse_size(&cli.max_body)
+        let max_body = parse_size(cli.max_body.as_deref().unwrap_or(DEFAULT_MAX_BODY))
             .with_context(|| at("max_body", "--max-body", "HEALTHPROBE_MAX_BODY"))?;
 
         let proxy = match &cli.proxy {
@@ -743,13 +762,13 @@ impl Config {
             ),
             None => None,
         };
-        let interval = parse_duration(&cli.interval)
+        let interval = parse_duration(cli.interval.as_deref().unwrap_or(DEFAULT_INTERVAL))
             .with_context(|| at("interval", "--interval", "HEALTHPROBE_INTERVAL"))?;
         if cli.unix_socket.is_some() && proxy.is_some() {
             bail!("--unix-socket and --proxy cannot be combined: the socket is the connection");
         }
 
-        let output = match cli.output.as_str() {
+        let output = match cli.output.as_deref().unwrap_or(DEFAULT_OUTPUT) {
             "text" => Output::Text,
             "json" => Output::Json,
             other => bail!(
@@ -774,7 +793,7 @@ impl Config {
                 None => None,
             },
         };
-        let host = cli.host.trim();
+        let host = cli.host.as_deref().unwrap_or(DEFAULT_HOST).trim();
         if host.is_empty() || host.contains(['/', '?', '#', '@', ' ']) {
             bail!(
                 "{}: {host:?} is not a host name or address",
@@ -853,6 +872,26 @@ mod tests {
     fn cli_definition_is_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn help_names_every_default() {
+        use clap::CommandFactory;
+        let help = Cli::command().render_long_help().to_string();
+        for default in [
+            DEFAULT_HOST,
+            DEFAULT_TIMEOUT,
+            DEFAULT_METHOD,
+            DEFAULT_MAX_BODY,
+            DEFAULT_INTERVAL,
+            DEFAULT_OUTPUT,
+            crate::report::DEFAULT_STATUS_SET,
+        ] {
+            assert!(
+                help.contains(&format!("[default: {default}")),
+                "{default} not in help"
+            );
+        }
     }
 
     #[test]

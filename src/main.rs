@@ -4,6 +4,12 @@ use std::process::ExitCode;
 
 use healthprobe::ExitStatus;
 
+/// dlmalloc instead of musl's mallocng: a probe makes a few hundred small
+/// allocations, and mallocng spent about half of its instructions on them
+/// (callgrind, see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
 fn main() -> ExitCode {
     if let Err(e) = healthprobe::install_process_guards() {
         eprintln!("healthprobe: error: cannot install signal handlers: {e}");

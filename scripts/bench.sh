@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# scripts/bench.sh: what one health probe costs. healthprobe (static musl
+# release build, TLS compiled in) against Debian's `curl -fsS`, GNU
+# `wget -q` and `busybox wget -q` (busybox-static), all probing the same
+# nginx /health on loopback in the same run. Writes BENCHMARKS.md.
+#
+#   bash scripts/bench.sh            # installs what is missing (root, Debian)
+#
+# Measures, per tool: instructions per probe (valgrind --tool=callgrind, the
+# headline: repeatable on a noisy machine), peak RSS (/usr/bin/time -f %M,
+# median of 15 runs), wall time per probe (hyperfine, reported as a ratio to
+# healthprobe from the same run), and the bytes the tool adds to a scratch
+# or slim image (the binary plus every shared library ldd lists). Then it
+# checks the budget of the benchmark issue and prints each line as met or
+# missed. Not a test: it exits 0 whatever the figures, unless
+# BENCH_ENFORCE=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export LC_ALL=C
+
+# ---- install ---------------------------------------------------------------
+packages=()
+command -v nginx >/dev/null || packages+=(nginx-light)
+command -v curl >/dev/null || packages+=(curl)
+command -v wget >/dev/null || packages+=(wget)
+[ -x /bin/busybox ] || packages+=(busybox-static)
+command -v valgrind >/dev/null || packages+=(valgrind)
+command -v hyperfine >/dev/null || packages+=(hyperfine)
+[ -x /usr/bin/time ] || packages+=(time)
+command -v musl-gcc >/dev/null || packages+=(musl-tools)
+command -v python3 >/dev/null || packages+=(python3)
+if [ "${#packages[@]}" -gt 0 ]; then
+  echo "bench: installing ${packages[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi
+rustup target list --installed | grep -qx x86_64-unknown-linux-musl || rustup target add x86_64-unknown-linux-musl
+
+# ---- build -----------------------------------------------------------------
+target=x86_64-unknown-linux-musl
+work=$(mktemp -d)
+cargo build --quiet --release --target "$target" --no-default-features
+cp "target/$target/release/healthprobe" "$work/healthprobe-notls"
+cargo build --quiet --release --target "$target"
+cp "target/$target/release/healthprobe" "$work/healthprobe"
+hp="$work/healthprobe"
+
+# ---- nginx on loopback ------------------------------------------------------------
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$work/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/error.log;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path $work; proxy_temp_path $work; fastcgi_temp_path $work;
+  uwsgi_temp_path $work; scgi_temp_path $work;
+  server {
+    listen 127.0.0.1:$port;
+    location = /health { default_type application/json; return 200 '{"status":"ok"}'; }
+  }
+}
+CONF
+nginx -c "$work/nginx.conf" &
+nginx_pid=$!
+trap 'kill $nginx_pid 2>/dev/null; wait $nginx_pid 2>/dev/null; rm -rf "$work"' EXIT
+url="http://127.0.0.1:$port/health"
+for _ in $(seq 50); do "$hp" -q -t 1s "$url" && break; sleep 0.1; done
+
+names=(healthprobe curl wget "busybox wget")
+cmds=(
+  "$hp -q $url"
+  "/usr/bin/curl -fsS -o /dev/null $url"
+  "/usr/bin/wget -q -O /dev/null $url"
+  "/bin/busybox wget -q -O /dev/null $url"
+)
+# Every tool runs with the same small environment (no proxy variables).
+run_env=(env -i PATH=/usr/bin:/bin)
+
+# Each command must succeed before it is measured.
+for i in "${!cmds[@]}"; do
+  "${run_env[@]}" ${cmds[$i]} || { echo "bench: ${names[$i]} failed against $url" >&2; exit 1; }
+done
+
+# ---- instructions (callgrind) ----------------------------------------------------------
+instr=()
+for i in "${!cmds[@]}"; do
+  best=""
+  for _ in 1 2 3; do
+    n=$("${run_env[@]}" valgrind --tool=callgrind --callgrind-out-file=/dev/null ${cmds[$i]} 2>&1 \
+        | sed -n 's/.*Collected : \([0-9]*\).*/\1/p' | tail -1)
+    if [ -z "$best" ] || [ "$n" -lt "$best" ]; then best=$n; fi
+  done
+  instr+=("$best")
+  echo "bench: ${names[$i]}: $best instructions"
+done
+
+# ---- peak RSS (median of 15) ---------------------------------------------------------------
+rss=()
+for i in "${!cmds[@]}"; do
+  samples=()
+  for _ in $(seq 15); do
+    samples+=("$("${run_env[@]}" /usr/bin/time -f %M ${cmds[$i]} 2>&1 >/dev/null | tail -1)")
+  done
+  median=$(printf '%s\n' "${samples[@]}" | sort -n | sed -n 8p)
+  rss+=("$median")
+  echo "bench: ${names[$i]}: peak RSS $median KiB"
+done
+
+# ---- wall time (hyperfine, same run) ---------------------------------------------------------
+hyperfine -N --warmup 20 --min-runs 300 --style none --export-json "$work/hyperfine.json" \
+  "${cmds[@]}" >/dev/null 2>&1 || hyperfine --warmup 20 --min-runs 300 --style none \
+  --export-json "$work/hyperfine.json" "${cmds[@]}" >/dev/null
+mapfile -t wall < <(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+for x in r: print("%.0f %.0f" % (x["mean"] * 1e6, x["stddev"] * 1e6))
+' "$work/hyperfine.json")
+
+# ---- bytes added to an image ---------------------------------------------------------------------
+image_bytes() { # the binary plus every shared library it loads, each file once
+  local bin=$1
+  { readlink -f "$bin"; { ldd "$bin" 2>/dev/null || true; } | { grep -o '/[^ ]*' || true; } | xargs -r -n1 readlink -f; } \
+    | sort -u | xargs stat -L -c %s | awk '{s+=$1} END {print s}'
+}
+libs_of() { { ldd "$1" 2>/dev/null || true; } | grep -c '/' || true; }
+bins=("$hp" /usr/bin/curl /usr/bin/wget /bin/busybox)
+bytes=(); nlibs=()
+for b in "${bins[@]}"; do bytes+=("$(image_bytes "$b")"); nlibs+=("$(libs_of "$b")"); done
+notls_bytes=$(stat -c %s "$work/healthprobe-notls")
+hp_kind=$(file -b "$hp" | cut -d, -f1-5)
+
+# ---- BENCHMARKS.md ------------------------------------------------------------------------------------
+version() { "$@" 2>&1 | head -1; }
+commas() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
+{
+  echo "# Benchmarks"
+  echo
+  echo "What one healthy probe of nginx on loopback costs. Produced by \`bash scripts/bench.sh\`"
+  echo "(one run; do not edit by hand). Instructions are callgrind's count (the least of 3 runs);"
+  echo "peak RSS is the median of 15 runs of \`/usr/bin/time -f %M\`; wall time is hyperfine's mean"
+  echo "over at least 300 runs, given as a ratio to healthprobe in the same run because absolute"
+  echo "times drift on shared machines; image bytes are the binary plus every shared library that"
+  echo "\`ldd\` lists."
+  echo
+  echo "| tool | instructions per probe | peak RSS | wall time (ratio to healthprobe) | bytes added to an image |"
+  echo "|---|---:|---:|---:|---:|"
+  for i in "${!names[@]}"; do
+    read -r mean sd <<<"${wall[$i]}"
+    ratio=$(python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.2f}')" "$mean" "${wall[0]%% *}")
+    libs=""; [ "${nlibs[$i]}" -gt 0 ] && libs=" (binary + ${nlibs[$i]} libraries)"
+    printf '| %s | %s | %s KiB | %s× (%s ± %s µs) | %s%s |\n' "${names[$i]}" \
+      "$(commas "${instr[$i]}")" "$(commas "${rss[$i]}")" "$ratio" "$mean" "$sd" \
+      "$(commas "${bytes[$i]}")" "$libs"
+  done
+  echo
+  echo "healthprobe without TLS (\`--no-default-features\`): $(commas "$notls_bytes") bytes."
+  echo "healthprobe is \`$hp_kind\`."
+  echo
+  echo "Commands (each with \`env -i PATH=/usr/bin:/bin\`):"
+  echo
+  for i in "${!names[@]}"; do echo "- ${names[$i]}: \`${cmds[$i]//$work\//}\`" | sed "s#$url#http://127.0.0.1:PORT/health#"; done
+  echo
+  echo "## Budget (the benchmark issue)"
+  echo
+  python3 - "${instr[@]}" "${rss[0]}" "${bytes[0]}" "$notls_bytes" "${wall[0]%% *}" "${wall[3]%% *}" <<'PY'
+import sys
+hp, curl, wget, bb, rss, size, notls, t_hp, t_bb = map(float, sys.argv[1:])
+rows = [
+    ("instructions per probe ≤ 100,000", hp <= 100_000, f"{hp:,.0f}"),
+    ("fewer instructions than busybox wget", hp < bb, f"{hp:,.0f} vs {bb:,.0f}"),
+    ("at least 100× fewer instructions than curl", curl / hp >= 100, f"{curl/hp:,.1f}×"),
+    ("peak RSS ≤ 700 KiB (http:// probe, TLS compiled in)", rss <= 700, f"{rss:,.0f} KiB"),
+    ("binary ≤ 1.6 MB with TLS", size <= 1_600_000, f"{size:,.0f} bytes"),
+    ("binary ≤ 800 KB without TLS", notls <= 800_000, f"{notls:,.0f} bytes"),
+    ("wall time no worse than busybox wget (ratio ≤ 1.0)", t_hp <= t_bb, f"busybox wget / healthprobe = {t_bb/t_hp:.2f}"),
+]
+print("| budget line | measured | met |")
+print("|---|---|---|")
+for name, ok, got in rows:
+    print(f"| {name} | {got} | {'yes' if ok else '**no**'} |")
+PY
+  echo
+  echo "## Machine"
+  echo
+  echo "- $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(uname -sr)"
+  echo "- $(rustc --version); nginx $(nginx -v 2>&1 | sed 's/.*nginx\///')"
+  echo "- $(version /usr/bin/curl --version | cut -d' ' -f1-2); $(version /usr/bin/wget --version | cut -d' ' -f1-3); $(version /bin/busybox | cut -d' ' -f1-2)"
+  echo "- $(valgrind --version); $(hyperfine --version)"
+  echo "- $(date -u +%Y-%m-%d)"
+} > BENCHMARKS.md.new
+mv BENCHMARKS.md.new BENCHMARKS.md
+cat BENCHMARKS.md
+if [ "${BENCH_ENFORCE:-0}" = 1 ] && grep -q '\*\*no\*\*' BENCHMARKS.md; then
+  echo "bench: a budget line is missed" >&2
+  exit 1
+fi
