@@ -46,28 +46,11 @@ cp "target/$target/release/healthprobe" "$work/healthprobe"
 hp="$work/healthprobe"
 
 # ---- nginx on loopback ------------------------------------------------------------
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$work/nginx.conf" <<CONF
-daemon off;
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/error.log;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path $work; proxy_temp_path $work; fastcgi_temp_path $work;
-  uwsgi_temp_path $work; scgi_temp_path $work;
-  server {
-    listen 127.0.0.1:$port;
-    location = /health { default_type application/json; return 200 '{"status":"ok"}'; }
-  }
-}
-CONF
-nginx -c "$work/nginx.conf" &
-nginx_pid=$!
-trap 'kill $nginx_pid 2>/dev/null; wait $nginx_pid 2>/dev/null; rm -rf "$work"' EXIT
-url="http://127.0.0.1:$port/health"
-for _ in $(seq 50); do "$hp" -q -t 1s "$url" && break; sleep 0.1; done
+source scripts/nginx-lib.sh
+trap 'nginx_stop; rm -rf "$work"' EXIT
+nginx_start "$work" '
+    location = /health { default_type application/json; return 200 '"'"'{"status":"ok"}'"'"'; }' "$hp"
+url="http://127.0.0.1:$nginx_port/health"
 
 names=(healthprobe curl wget "busybox wget")
 cmds=(

@@ -16,37 +16,14 @@ case "$kind" in
   *) echo "nginx-smoke: $bin is not statically linked: $kind" >&2; exit 1 ;;
 esac
 
-command -v nginx >/dev/null || { echo "nginx-smoke: nginx is not installed (apt-get install nginx-light)" >&2; exit 1; }
+source scripts/nginx-lib.sh
 dir=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$dir/nginx.conf" <<CONF
-daemon off;
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/error.log;
-events { worker_connections 64; }
-http {
-  access_log $dir/access.log;
-  client_body_temp_path $dir;
-  proxy_temp_path $dir;
-  fastcgi_temp_path $dir;
-  uwsgi_temp_path $dir;
-  scgi_temp_path $dir;
-  server {
-    listen 127.0.0.1:$port;
-    location = /health { default_type application/json; return 200 '{"status":"ok"}'; }
-    location = /down   { default_type application/json; return 503 '{"status":"loading"}'; }
-    location = /moved  { return 302 /health; }
-  }
-}
-CONF
-nginx -c "$dir/nginx.conf" &
-nginx_pid=$!
-trap 'kill $nginx_pid 2>/dev/null; wait $nginx_pid 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 50); do
-  "$bin" -q -t 1s "http://127.0.0.1:$port/health" && break
-  sleep 0.1
-done
+trap 'nginx_stop; rm -rf "$dir"' EXIT
+nginx_start "$dir" '
+    location = /health { default_type application/json; return 200 '"'"'{"status":"ok"}'"'"'; }
+    location = /down   { default_type application/json; return 503 '"'"'{"status":"loading"}'"'"'; }
+    location = /moved  { return 302 /health; }' "$bin"
+port=$nginx_port
 
 failures=0
 expect() {
