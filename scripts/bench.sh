@@ -28,6 +28,7 @@ command -v valgrind >/dev/null || packages+=(valgrind)
 command -v hyperfine >/dev/null || packages+=(hyperfine)
 [ -x /usr/bin/time ] || packages+=(time)
 command -v musl-gcc >/dev/null || packages+=(musl-tools)
+command -v ld.lld >/dev/null || packages+=(lld)
 command -v python3 >/dev/null || packages+=(python3)
 if [ "${#packages[@]}" -gt 0 ]; then
   echo "bench: installing ${packages[*]}"
