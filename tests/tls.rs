@@ -9,16 +9,15 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
     date_time_ymd,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use support::{Scripted, probe, response, run};
+use support::{Acceptor, Scripted, probe, response, run};
 
 const QUICK: Duration = Duration::from_secs(3);
 
@@ -126,8 +125,7 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 struct TlsServer {
     port: u16,
     handshakes: Arc<AtomicUsize>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    _acceptor: Acceptor,
 }
 
 impl TlsServer {
@@ -158,16 +156,11 @@ impl TlsServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
-        let stop = Arc::new(AtomicBool::new(false));
         let handshakes = Arc::new(AtomicUsize::new(0));
-        let (flag, count) = (stop.clone(), handshakes.clone());
-        let thread = std::thread::spawn(move || {
-            let end = Instant::now() + Duration::from_secs(30);
-            while !flag.load(Ordering::SeqCst) && Instant::now() < end {
-                let Ok((tcp, _)) = listener.accept() else {
-                    std::thread::sleep(Duration::from_millis(5));
-                    continue;
-                };
+        let count = handshakes.clone();
+        let acceptor = Acceptor::spawn(
+            move || move || listener.accept().map(|(tcp, _)| tcp),
+            move |tcp: std::net::TcpStream| {
                 let (config, count) = (config.clone(), count.clone());
                 std::thread::spawn(move || {
                     let _ = tcp.set_nonblocking(false);
@@ -187,27 +180,17 @@ impl TlsServer {
                     tls.conn.send_close_notify();
                     let _ = tls.flush();
                 });
-            }
-        });
+            },
+        );
         TlsServer {
             port,
             handshakes,
-            stop,
-            thread: Some(thread),
+            _acceptor: acceptor,
         }
     }
 
     fn url(&self, host: &str) -> String {
         format!("https://{host}:{}/health", self.port)
-    }
-}
-
-impl Drop for TlsServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 

@@ -8,57 +8,34 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::os::unix::net::UnixListener;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use support::{BlackHole, Scripted, closed_port, probe, response, run};
+use support::{Acceptor, BlackHole, Scripted, closed_port, probe, response, run};
 
 const QUICK: Duration = Duration::from_secs(3);
 const SLACK: Duration = Duration::from_millis(500);
 
-/// A server that starts listening on `port` only after `delay`, answers 200
-/// until dropped (at most 20 s).
-struct LateServer {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
+/// A server that starts listening on `port` only after `delay`, then
+/// answers 200 until dropped.
+struct LateServer(#[allow(dead_code)] Acceptor);
 
 impl LateServer {
     fn start(port: u16, delay: Duration) -> LateServer {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || {
-            std::thread::sleep(delay);
-            let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the late port");
-            listener.set_nonblocking(true).expect("nonblocking");
-            let end = Instant::now() + Duration::from_secs(20);
-            while !flag.load(Ordering::SeqCst) && Instant::now() < end {
-                match listener.accept() {
-                    Ok((mut stream, _)) => {
-                        let _ = stream.set_nonblocking(false);
-                        let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
-                        let mut buf = [0u8; 2048];
-                        let _ = stream.read(&mut buf);
-                        let _ = stream.write_all(&response("200 OK", "", "{\"status\":\"ok\"}"));
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                }
-            }
-        });
-        LateServer {
-            stop,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for LateServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        LateServer(Acceptor::spawn(
+            move || {
+                std::thread::sleep(delay);
+                let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the late port");
+                listener.set_nonblocking(true).expect("nonblocking");
+                move || listener.accept().map(|(stream, _)| stream)
+            },
+            |mut stream: std::net::TcpStream| {
+                let _ = stream.set_nonblocking(false);
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+                let mut buf = [0u8; 2048];
+                let _ = stream.read(&mut buf);
+                let _ = stream.write_all(&response("200 OK", "", "{\"status\":\"ok\"}"));
+            },
+        ))
     }
 }
 
@@ -260,8 +237,7 @@ fn tcp_target_with_wait() {
 struct UnixServer {
     path: std::path::PathBuf,
     requests: Arc<std::sync::Mutex<Vec<String>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    _acceptor: Acceptor,
 }
 
 impl UnixServer {
@@ -272,42 +248,31 @@ impl UnixServer {
         let _ = std::fs::remove_file(&path);
         let listener = UnixListener::bind(&path).expect("bind the unix socket");
         listener.set_nonblocking(true).unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
         let requests = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let (flag, seen) = (stop.clone(), requests.clone());
-        let thread = std::thread::spawn(move || {
-            let end = Instant::now() + Duration::from_secs(20);
-            while !flag.load(Ordering::SeqCst) && Instant::now() < end {
-                match listener.accept() {
-                    Ok((mut stream, _)) => {
-                        let _ = stream.set_nonblocking(false);
-                        let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
-                        let mut buf = [0u8; 4096];
-                        let n = stream.read(&mut buf).unwrap_or(0);
-                        seen.lock()
-                            .unwrap()
-                            .push(String::from_utf8_lossy(&buf[..n]).into_owned());
-                        let _ = stream.write_all(&reply);
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                }
-            }
-        });
+        let seen = requests.clone();
+        let acceptor = Acceptor::spawn(
+            move || move || listener.accept().map(|(stream, _)| stream),
+            move |mut stream: std::os::unix::net::UnixStream| {
+                let _ = stream.set_nonblocking(false);
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+                let mut buf = [0u8; 4096];
+                let n = stream.read(&mut buf).unwrap_or(0);
+                seen.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&buf[..n]).into_owned());
+                let _ = stream.write_all(&reply);
+            },
+        );
         UnixServer {
             path,
             requests,
-            stop,
-            thread: Some(thread),
+            _acceptor: acceptor,
         }
     }
 }
 
 impl Drop for UnixServer {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
         let _ = std::fs::remove_file(&self.path);
         if let Some(dir) = self.path.parent() {
             let _ = std::fs::remove_dir(dir);

@@ -349,3 +349,49 @@ impl BlackHole {
         TcpStream::connect_timeout(&self.addr, Duration::from_millis(300)).is_err()
     }
 }
+
+/// A background accept loop that ends by itself: polls `accept` every
+/// 5 ms and hands each connection to `handle`, until dropped or 30 s.
+pub struct Acceptor {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Acceptor {
+    /// `setup` runs first in the thread (e.g. waits, then binds) and
+    /// returns the accept function; `accept` must not block (a
+    /// non-blocking listener).
+    pub fn spawn<S, A>(
+        setup: impl FnOnce() -> A + Send + 'static,
+        mut handle: impl FnMut(S) + Send + 'static,
+    ) -> Acceptor
+    where
+        A: FnMut() -> std::io::Result<S>,
+    {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut accept = setup();
+            let end = Instant::now() + MAX_STALL;
+            while !flag.load(Ordering::SeqCst) && Instant::now() < end {
+                match accept() {
+                    Ok(conn) => handle(conn),
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        Acceptor {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Acceptor {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
