@@ -12,6 +12,7 @@ use clap::{ArgMatches, FromArgMatches};
 use ureq::http::{HeaderName, HeaderValue, Uri};
 
 use crate::cli::{Cli, ENV_EXPECT_JSON, ENV_HEADERS, ENV_PORT_FALLBACK, ENV_URL};
+use crate::net::{bare_host, url_host};
 
 /// Default `--host`: the container's own loopback.
 pub const DEFAULT_HOST: &str = "127.0.0.1";
@@ -126,9 +127,7 @@ impl ResolveEntry {
         let addrs = addrs
             .split(',')
             .map(|a| {
-                a.trim()
-                    .trim_start_matches('[')
-                    .trim_end_matches(']')
+                bare_host(a.trim())
                     .parse()
                     .map_err(|_| anyhow!("{a:?} is not an IP address"))
             })
@@ -519,12 +518,7 @@ pub fn parse_target(text: &str, host: &str, port: Option<u16>) -> Result<Target>
                  HEALTHPROBE_PORT or PORT, or a full URL"
             )
         })?;
-        let host = if host.contains(':') && !host.starts_with('[') {
-            format!("[{host}]")
-        } else {
-            host.to_string()
-        };
-        format!("http://{host}:{port}{text}")
+        format!("http://{}:{port}{text}", url_host(host))
     } else {
         text.to_string()
     };
@@ -557,12 +551,7 @@ pub fn parse_target(text: &str, host: &str, port: Option<u16>) -> Result<Target>
         bail!("{text:?} has no host");
     }
     if let Some(port) = authority[host_part_end..].strip_prefix(':') {
-        match port.parse::<u32>() {
-            Ok(1..=65535) => {}
-            Ok(p) => bail!("{text:?}: port {p} is outside 1-65535"),
-            Err(_) if port.is_empty() => bail!("{text:?}: empty port"),
-            Err(_) => bail!("{text:?}: port {port:?} is not a number"),
-        }
+        parse_port(port).with_context(|| format!("{text:?}"))?;
     }
     let uri: Uri = url
         .parse()
@@ -577,10 +566,7 @@ pub fn parse_target(text: &str, host: &str, port: Option<u16>) -> Result<Target>
         if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
             bail!("{text:?}: a tcp:// target is only host:port");
         }
-        let host = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
+        let host = bare_host(host).to_string();
         return Ok(Target {
             url: format!("tcp://{}", uri.authority().map_or("", |a| a.as_str())),
             kind: TargetKind::Tcp { host, port },

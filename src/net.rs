@@ -79,6 +79,21 @@ impl Progress {
     }
 }
 
+/// A URL host without IPv6 brackets: `[::1]` → `::1`.
+pub(crate) fn bare_host(host: &str) -> &str {
+    host.trim_start_matches('[').trim_end_matches(']')
+}
+
+/// A host as it stands in a URL authority: IPv6 addresses in brackets.
+pub(crate) fn url_host(host: &str) -> String {
+    let host = bare_host(host);
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    }
+}
+
 /// Resolver: IP literals without a lookup thread, names through ureq's
 /// [`DefaultResolver`] (getaddrinfo within the deadline). Every address
 /// returned is tried in turn by ureq's TCP connector.
@@ -112,24 +127,14 @@ impl Resolver for ProbeResolver {
             Some("https") => 443,
             _ => 80,
         });
-        let mut host = uri
-            .host()
-            .unwrap_or("")
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_ascii_lowercase();
+        let mut host = bare_host(uri.host().unwrap_or("")).to_ascii_lowercase();
         let renamed;
         let mut uri = uri;
         if let Some((name, real)) = &self.rename
             && *name == host
         {
             host = real.to_ascii_lowercase();
-            let bracketed = if host.contains(':') {
-                format!("[{host}]")
-            } else {
-                host.clone()
-            };
-            renamed = format!("http://{bracketed}:{port}/")
+            renamed = format!("http://{}:{port}/", url_host(&host))
                 .parse::<Uri>()
                 .map_err(|_| ureq::Error::HostNotFound)?;
             uri = &renamed;
@@ -334,12 +339,7 @@ pub(crate) fn tcp_connect(
     deadline: Instant,
 ) -> Result<SocketAddr, String> {
     let left = || deadline.saturating_duration_since(Instant::now());
-    let bracketed = if host.contains(':') {
-        format!("[{host}]")
-    } else {
-        host.to_string()
-    };
-    let uri: Uri = format!("http://{bracketed}:{port}/")
+    let uri: Uri = format!("http://{}:{port}/", url_host(host))
         .parse()
         .map_err(|e| format!("invalid host {host:?}: {e}"))?;
     let timeout = NextTimeout {

@@ -18,7 +18,9 @@ use ureq::unversioned::transport::{Connector, DefaultConnector};
 use ureq::{Agent, Body, Timeout};
 
 use crate::config::{Config, MAX_REDIRECTS, Method, Target, TargetKind, Verbosity};
-use crate::net::{Phase, ProbeConnector, ProbeResolver, Progress, UnixConnector, tcp_connect};
+use crate::net::{
+    Phase, ProbeConnector, ProbeResolver, Progress, UnixConnector, bare_host, tcp_connect,
+};
 
 /// Size of the buffer responses are read into, in bytes.
 const INPUT_BUFFER_BYTES: usize = 16 * 1024;
@@ -331,11 +333,7 @@ pub fn check(target: &Target, config: &Config, deadline: Instant) -> Check {
 fn with_host(url: &str, name: &str) -> Option<(String, String, String)> {
     let uri: Uri = url.parse().ok()?;
     let authority = uri.authority()?.as_str().to_string();
-    let host = uri
-        .host()?
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_string();
+    let host = bare_host(uri.host()?).to_string();
     let port = uri.port_u16().map(|p| format!(":{p}")).unwrap_or_default();
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
     let scheme = uri.scheme_str()?;
