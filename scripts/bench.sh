@@ -11,12 +11,14 @@
 # median of 15 runs), wall time per probe (hyperfine, reported as a ratio to
 # healthprobe from the same run), and the bytes the tool adds to a scratch
 # or slim image (the binary plus every shared library ldd lists). Then it
-# checks the budget of the benchmark issue and prints each line as met or
-# missed. Not a test: it exits 0 whatever the figures, unless
+# checks the budget (the figures the project set itself for a probe) and
+# prints each line as met or missed. It also builds the release
+# (scripts/release.sh) and lists each architecture's binary size. Not a test: it exits 0 whatever the figures, unless
 # BENCH_ENFORCE=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LC_ALL=C
+source scripts/lib.sh
 
 # ---- install ---------------------------------------------------------------
 packages=()
@@ -38,12 +40,16 @@ fi
 rustup target list --installed | grep -qx x86_64-unknown-linux-musl || rustup target add x86_64-unknown-linux-musl
 
 # ---- build -----------------------------------------------------------------
-target=x86_64-unknown-linux-musl
+triple=x86_64-unknown-linux-musl
 work=$(mktemp -d)
-cargo build --quiet --release --target "$target" --no-default-features
-cp "target/$target/release/healthprobe" "$work/healthprobe-notls"
-cargo build --quiet --release --target "$target"
-cp "target/$target/release/healthprobe" "$work/healthprobe"
+tdir=$(target_dir)
+cargo build --quiet --release --target "$triple" --no-default-features
+cp "$tdir/$triple/release/healthprobe" "$work/healthprobe-notls"
+cargo build --quiet --release --target "$triple"
+cp "$tdir/$triple/release/healthprobe" "$work/healthprobe"
+# The release binaries of every architecture, for their sizes.
+bash scripts/release.sh >/dev/null
+release_version=$(package_version)
 hp="$work/healthprobe"
 
 # ---- nginx on loopback ------------------------------------------------------------
@@ -143,11 +149,21 @@ commas() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
   echo "healthprobe without TLS (\`--no-default-features\`): $(commas "$notls_bytes") bytes."
   echo "healthprobe is \`$hp_kind\`."
   echo
+  echo "## Release binaries"
+  echo
+  echo "\`scripts/release.sh\` (cargo-auditable builds: each embeds its dependency list, a few hundred bytes):"
+  echo
+  echo "| file | bytes | \`file\` |"
+  echo "|---|---:|---|"
+  for f in dist/healthprobe-"$release_version"-*-linux-musl; do
+    printf '| %s | %s | %s |\n' "${f#dist/}" "$(commas "$(stat -c %s "$f")")" "$(file -b "$f" | cut -d, -f1-2,4)"
+  done
+  echo
   echo "Commands (each with \`env -i PATH=/usr/bin:/bin\`):"
   echo
   for i in "${!names[@]}"; do echo "- ${names[$i]}: \`${cmds[$i]//$work\//}\`" | sed "s#$url#http://127.0.0.1:PORT/health#"; done
   echo
-  echo "## Budget (the benchmark issue)"
+  echo "## Budget"
   echo
   python3 - "${instr[@]}" "${rss[0]}" "${bytes[0]}" "$notls_bytes" "${wall[0]%% *}" "${wall[3]%% *}" <<'PY'
 import sys

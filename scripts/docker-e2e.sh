@@ -28,14 +28,10 @@ root=$PWD
 
 log() { echo "docker-e2e: $*"; }
 fail() { echo "docker-e2e: FAIL: $*" >&2; exit 1; }
-no_engine() {
-  if [ "${REQUIRE_DOCKER:-0}" = 1 ]; then fail "no Docker engine: $*"; fi
-  echo "docker-e2e: skipped: no Docker engine ($*)"
-  exit 0
-}
+source scripts/lib.sh
+source scripts/docker-lib.sh
 
 # ---- the engine -------------------------------------------------------------
-started_dockerd=""
 work=$(mktemp -d)
 prefix="healthprobe-e2e-$$"
 cleanup() {
@@ -44,40 +40,20 @@ cleanup() {
     docker ps -aq --filter "name=$prefix" | xargs -r docker rm -f >/dev/null 2>&1
     docker image ls -q --filter "reference=$prefix*" | xargs -r docker rmi -f >/dev/null 2>&1
   fi
-  if [ -n "$started_dockerd" ]; then
-    kill "$started_dockerd" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$started_dockerd" 2>/dev/null || break; sleep 0.2; done
-    log "stopped the dockerd it started"
-  fi
+  docker_engine_down
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-if ! command -v docker >/dev/null || ! docker info >/dev/null 2>&1; then
-  if ! command -v dockerd >/dev/null; then
-    if [ "$(id -u)" = 0 ] && [ "${REQUIRE_DOCKER:-0}" = 1 ] && command -v apt-get >/dev/null; then
-      log "installing docker.io"
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
-    else
-      no_engine "dockerd is not installed (apt-get install docker.io)"
-    fi
-  fi
-  [ "$(id -u)" = 0 ] || no_engine "not root, cannot start dockerd"
-  log "starting dockerd"
-  dockerd >"$work/dockerd.log" 2>&1 &
-  started_dockerd=$!
-  for _ in $(seq 150); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
-  docker info >/dev/null 2>&1 || { tail -5 "$work/dockerd.log" >&2; no_engine "dockerd did not start"; }
-fi
-log "engine $(docker version --format '{{.Server.Version}}')"
+docker_engine_up "$work/dockerd.log"
 
 # ---- the image: the final stage of Dockerfile.example --------------------------
-target=x86_64-unknown-linux-musl
-cargo build --quiet --release --target "$target" --bin healthprobe --example health_server
+triple=x86_64-unknown-linux-musl
+cargo build --quiet --release --target "$triple" --bin healthprobe --example health_server
 ctx="$work/context"
 mkdir -p "$ctx"
-cp "target/$target/release/healthprobe" "$ctx/healthprobe"
-cp "target/$target/release/examples/health_server" "$ctx/health_server"
+tdir=$(target_dir)
+cp "$tdir/$triple/release/healthprobe" "$ctx/healthprobe"
+cp "$tdir/$triple/release/examples/health_server" "$ctx/health_server"
 awk '
   /^FROM scratch/ { final = 1 }
   /^# ---- the same probe/ { final = 0 }
@@ -94,17 +70,7 @@ health() { docker inspect --format '{{json .State.Health}}' "$1"; }
 status() { docker inspect --format '{{.State.Health.Status}}' "$1"; }
 now() { date +%s.%N; }
 since() { python3 -c "import sys; print(f'{float(sys.argv[1]) - float(sys.argv[2]):.1f}')" "$(now)" "$1"; }
-# wait_for CONTAINER STATUS SECONDS: polls every 0.2 s; prints the seconds taken.
-wait_for() {
-  local c=$1 want=$2 limit=$3 t0
-  t0=$(now)
-  while :; do
-    [ "$(status "$c")" = "$want" ] && { since "$t0"; return 0; }
-    python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) - float(sys.argv[2]) < float(sys.argv[3]) else 1)" "$(now)" "$t0" "$limit" \
-      || return 1
-    sleep 0.2
-  done
-}
+wait_for() { docker_wait_health "$@"; }
 
 # Short timings for the test, set on `docker run` (a start period of 0 would
 # mean "the image's 30s"); the check itself (the

@@ -10,16 +10,17 @@
 # address order.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 command -v ld.lld >/dev/null || { echo "link-order: needs ld.lld (apt-get install lld)" >&2; exit 1; }
 command -v valgrind >/dev/null || { echo "link-order: needs valgrind" >&2; exit 1; }
-target=x86_64-unknown-linux-musl
+triple=x86_64-unknown-linux-musl
 work=$(mktemp -d)
 source scripts/nginx-lib.sh
 trap 'nginx_stop; rm -rf "$work"' EXIT
 # An empty order file for the profiling link, so the map shows the default layout.
 mv link-order.txt "$work/old-order.txt" 2>/dev/null || true
-HEALTHPROBE_LINK_MAP="$work/healthprobe.map" cargo build --quiet --release --target "$target"
-bin="target/$target/release/healthprobe"
+HEALTHPROBE_LINK_MAP="$work/healthprobe.map" cargo build --quiet --release --target "$triple"
+bin="$(target_dir)/$triple/release/healthprobe"
 nginx_start "$work" '
     location = /health { default_type application/json; return 200 '"'"'{"status":"ok"}'"'"'; }
     location = /down { default_type application/json; return 503 '"'"'{"status":"loading"}'"'"'; }' "$bin"

@@ -1,53 +1,126 @@
 #!/usr/bin/env bash
-# The static release binary against a real nginx on loopback.
-# Builds healthprobe for x86_64-unknown-linux-musl, checks that `file` calls
-# it statically linked, starts nginx (Debian's nginx-light) with a config of
-# its own on a free 127.0.0.1 port, and asserts exit statuses. nginx stops
-# on exit, whatever happens.
+# A static release binary against a real nginx on loopback.
+#
+#   bash scripts/nginx-smoke.sh
+#       builds healthprobe for x86_64-unknown-linux-musl (in cargo's target
+#       directory: CARGO_TARGET_DIR is honoured) and tests it;
+#   HEALTHPROBE_BIN=dist/healthprobe-…-aarch64-unknown-linux-musl \
+#   HEALTHPROBE_RUNNER=qemu-aarch64-static bash scripts/nginx-smoke.sh
+#       tests that binary instead, run by that runner (a foreign
+#       architecture under qemu-user-static).
+#
+# Checks that `file` calls the binary statically linked, starts nginx
+# (Debian's nginx-light) with a config of its own on free 127.0.0.1 ports,
+# plain and TLS (a CA and a server certificate made by openssl for this
+# run), and a listener that accepts and never answers, then asserts exit
+# statuses, and for the silent server the time (--timeout + 0.5 s).
+# Everything it starts stops on exit, whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
+log() { echo "nginx-smoke: $*"; }
 
-target=x86_64-unknown-linux-musl
-cargo build --quiet --release --target "$target"
-bin="target/$target/release/healthprobe"
+if [ -n "${HEALTHPROBE_BIN:-}" ]; then
+  bin=$HEALTHPROBE_BIN
+else
+  triple=x86_64-unknown-linux-musl
+  cargo build --quiet --release --target "$triple"
+  bin="$(target_dir)/$triple/release/healthprobe"
+fi
+runner=${HEALTHPROBE_RUNNER:-}
+probe="$runner $bin"
 kind=$(file -b "$bin")
 case "$kind" in
-  *"statically linked"*) echo "nginx-smoke: $bin is statically linked ($(stat -c %s "$bin") bytes)" ;;
-  *) echo "nginx-smoke: $bin is not statically linked: $kind" >&2; exit 1 ;;
+  *"statically linked"*) log "$bin is statically linked ($(stat -c %s "$bin") bytes${runner:+, run by $runner})" ;;
+  *) log "$bin is not statically linked: $kind" >&2; exit 1 ;;
 esac
+log "$($probe --version)"
 
 source scripts/nginx-lib.sh
 dir=$(mktemp -d)
-trap 'nginx_stop; rm -rf "$dir"' EXIT
+silent_pid=""
+trap 'nginx_stop; [ -z "$silent_pid" ] || kill "$silent_pid" 2>/dev/null; rm -rf "$dir"' EXIT
+
+# A private CA and a certificate for 127.0.0.1 and localhost, made now.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+  -subj "/CN=healthprobe smoke CA" -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+  -subj "/CN=localhost" -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$dir/san.ext"
+openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
+  -days 2 -extfile "$dir/san.ext" -out "$dir/server.pem" 2>/dev/null
+tls_port=$(free_port)
+
 nginx_start "$dir" '
     location = /health { default_type application/json; return 200 '"'"'{"status":"ok"}'"'"'; }
     location = /down   { default_type application/json; return 503 '"'"'{"status":"loading"}'"'"'; }
-    location = /moved  { return 302 /health; }' "$bin"
+    location = /moved  { return 302 /health; }' "$probe" "
+  server {
+    listen 127.0.0.1:$tls_port ssl;
+    ssl_certificate $dir/server.pem;
+    ssl_certificate_key $dir/server.key;
+    location = /health { return 200 'ok'; }
+  }"
 port=$nginx_port
 
+# Accepts connections and never answers; ends by itself after 60 s.
+python3 - "$dir/silent.port" <<'PY' &
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+s.settimeout(0.5)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+__import__("os").rename(sys.argv[1] + ".tmp", sys.argv[1])
+held, end = [], time.time() + 60
+while time.time() < end:
+    try:
+        held.append(s.accept()[0])
+    except socket.timeout:
+        pass
+PY
+silent_pid=$!
+for _ in $(seq 50); do [ -f "$dir/silent.port" ] && break; sleep 0.1; done
+silent_port=$(cat "$dir/silent.port")
+refused_port=$(free_port)
+
 failures=0
+# expect STATUS [MAX_SECONDS] -- ARGS…
 expect() {
-  local want=$1; shift
+  local want=$1 max="" got t0 took
+  shift
+  if [ "$1" != "--" ]; then max=$1; shift; fi
+  shift
+  t0=$(date +%s%N)
   set +e
-  out=$(env -i "$bin" "$@" 2>&1)
+  out=$(env -i $probe "$@" 2>&1)
   got=$?
   set -e
-  if [ "$got" = "$want" ]; then
-    echo "ok   exit $got: $out"
-  else
+  took=$(( ($(date +%s%N) - t0) / 1000000 ))
+  if [ "$got" != "$want" ]; then
     echo "FAIL exit $got, want $want: healthprobe $*: $out"
     failures=$((failures + 1))
+  elif [ -n "$max" ] && [ "$took" -gt "$max" ]; then
+    echo "FAIL took ${took} ms, more than ${max} ms: healthprobe $*: $out"
+    failures=$((failures + 1))
+  else
+    echo "ok   exit $got in ${took} ms: $out"
   fi
 }
 base="http://127.0.0.1:$port"
-expect 0 "$base/health"
-expect 0 --expect-json /status=ok "$base/health"
-expect 0 -X HEAD "$base/health"
-expect 1 "$base/down"
-expect 1 --expect-json /status=ok "$base/nope"
-expect 0 "$base/moved"
-expect 0 --follow-redirects --expect-status 200 "$base/moved"
-expect 1 --expect-body loading "$base/health"
-expect 0 -o json --port "$port" /health
-echo "$failures failed, against nginx $(nginx -v 2>&1 | sed 's/.*nginx\///')"
+expect 0 -- "$base/health"
+expect 0 -- --expect-json /status=ok "$base/health"
+expect 0 -- -X HEAD "$base/health"
+expect 1 -- "$base/down"
+expect 1 -- --expect-json /status=ok "$base/nope"
+expect 0 -- "$base/moved"
+expect 0 -- --follow-redirects --expect-status 200 "$base/moved"
+expect 1 -- --expect-body loading "$base/health"
+expect 0 -- -o json --port "$port" /health
+expect 1 -- "http://127.0.0.1:$refused_port/health"
+expect 1 1500 -- -t 1s "http://127.0.0.1:$silent_port/health"
+expect 0 -- --cacert "$dir/ca.pem" "https://127.0.0.1:$tls_port/health"
+expect 0 -- --cacert "$dir/ca.pem" --resolve "localhost:$tls_port:127.0.0.1" "https://localhost:$tls_port/health"
+expect 1 -- "https://127.0.0.1:$tls_port/health"
+echo "nginx-smoke: $failures failed, against nginx $(nginx -v 2>&1 | sed 's/.*nginx\///')"
 [ "$failures" = 0 ]

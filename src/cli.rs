@@ -20,6 +20,16 @@
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Parser};
 
+/// What `--version` prints after the name: the version, the target triple,
+/// whether TLS is compiled in, and the commit (from build.rs), e.g.
+/// `0.2.0 (aarch64-unknown-linux-musl, tls, 1a2b3c4)`.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("HEALTHPROBE_BUILD"),
+    ")"
+);
+
 /// Environment variable with the targets when none is given on the command line.
 pub const ENV_URL: &str = "HEALTHPROBE_URL";
 /// Environment variable with extra request headers, one `Name: value` per line.
@@ -38,7 +48,7 @@ pub const ENV_PORT_FALLBACK: &str = "PORT";
 /// bad reply, bad flag) is unhealthy (exit 1). It never exits 2, which Docker
 /// reserves. Proxy environment variables are ignored.
 #[derive(Parser, Debug)]
-#[command(name = "healthprobe", version, about, long_about, max_term_width = 100)]
+#[command(name = "healthprobe", version = VERSION, about, long_about, max_term_width = 100)]
 pub struct Cli {
     /// Targets to check: http://… or https://… URLs, tcp://host:port (healthy
     /// when a TCP connection opens), or a bare path such as /health meaning

@@ -800,12 +800,53 @@ fn help_and_version_exit_0() {
     let out = run(probe().arg("--help"));
     out.expect(0, QUICK);
     assert!(out.stdout.contains("HEALTHPROBE_TIMEOUT") && out.stdout.contains("--expect-json"));
+}
+
+/// `healthprobe 0.2.0 (x86_64-unknown-linux-musl, tls, 1a2b3c4)`: the
+/// version, the target the binary was built for, TLS or not, the commit.
+#[test]
+fn version_names_the_build() {
     let out = run(probe().arg("--version"));
     out.expect(0, QUICK);
+    let line = out.stdout.trim();
+    let prefix = format!("healthprobe {} (", env!("CARGO_PKG_VERSION"));
+    let inner = line
+        .strip_prefix(&prefix)
+        .and_then(|rest| rest.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{line:?}"));
+    let parts: Vec<&str> = inner.split(", ").collect();
+    let [target, tls, commit] = parts[..] else {
+        panic!("{line:?}")
+    };
+    // The target of the binary under test: cargo's build runs here, a
+    // release binary under a runner names its own (HEALTHPROBE_TEST_TARGET).
+    match std::env::var("HEALTHPROBE_TEST_TARGET") {
+        Ok(want) => assert_eq!(target, want),
+        Err(_) => assert!(
+            target.starts_with(&format!("{}-", std::env::consts::ARCH))
+                && target.contains("-linux"),
+            "{line:?}"
+        ),
+    }
     assert_eq!(
-        out.stdout.trim(),
-        format!("healthprobe {}", env!("CARGO_PKG_VERSION"))
+        tls,
+        if cfg!(feature = "tls") {
+            "tls"
+        } else {
+            "no tls"
+        }
     );
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=7", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    match head {
+        Some(head) => assert_eq!(commit, head, "{line:?}"),
+        None => assert!(!commit.is_empty(), "{line:?}"),
+    }
 }
 
 #[cfg(unix)]

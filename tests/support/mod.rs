@@ -20,11 +20,50 @@ use std::time::{Duration, Instant};
 /// Longest any scripted stall lasts, even if the server is never dropped.
 pub const MAX_STALL: Duration = Duration::from_secs(30);
 
-/// The binary under test with an empty environment (no proxy variables, no
-/// HEALTHPROBE_* leaking in from the developer's shell).
-pub fn probe() -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("healthprobe"));
+/// Environment variable naming another healthprobe binary to test instead
+/// of the one cargo built (a release binary for another architecture).
+pub const ENV_TEST_BIN: &str = "HEALTHPROBE_TEST_BIN";
+/// Environment variable naming a program that runs [`ENV_TEST_BIN`], such
+/// as `qemu-aarch64-static` (looked up on PATH).
+pub const ENV_TEST_RUNNER: &str = "HEALTHPROBE_TEST_RUNNER";
+
+/// Whether the binary under test runs under a runner such as qemu, where
+/// the process measured is the emulator (its memory, its start-up time).
+pub fn under_runner() -> bool {
+    std::env::var_os(ENV_TEST_RUNNER).is_some_and(|r| !r.is_empty())
+}
+
+/// The binary under test, as a std command with an empty environment (no
+/// proxy variables, no HEALTHPROBE_* leaking in from the developer's
+/// shell): cargo's build, or [`ENV_TEST_BIN`] run by [`ENV_TEST_RUNNER`].
+pub fn probe_command() -> std::process::Command {
+    let bin = std::env::var_os(ENV_TEST_BIN)
+        .filter(|b| !b.is_empty())
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| assert_cmd::cargo::cargo_bin!("healthprobe").to_path_buf());
+    let mut cmd = match std::env::var_os(ENV_TEST_RUNNER).filter(|r| !r.is_empty()) {
+        Some(runner) => {
+            // Resolved here: the child's environment is cleared, PATH too.
+            let runner = std::env::var_os("PATH")
+                .and_then(|paths| {
+                    std::env::split_paths(&paths)
+                        .map(|dir| dir.join(&runner))
+                        .find(|p| p.is_file())
+                })
+                .unwrap_or_else(|| runner.into());
+            let mut cmd = std::process::Command::new(runner);
+            cmd.arg(bin);
+            cmd
+        }
+        None => std::process::Command::new(bin),
+    };
     cmd.env_clear();
+    cmd
+}
+
+/// [`probe_command`] as an assert_cmd command with a 60 s limit.
+pub fn probe() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::from_std(probe_command());
     cmd.timeout(Duration::from_secs(60));
     cmd
 }

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# scripts/image-e2e.sh: the multi-arch image, published and consumed as a
+# user would, against real parts on this machine and nothing from outside.
+#
+#  1. Debian's docker-registry on a free 127.0.0.1 port (storage in a temp
+#     dir, stopped at the end);
+#  2. the root Dockerfile built for linux/amd64 and linux/arm64 from the
+#     dist/ binaries (scripts/release.sh, run first unless dist/ is current),
+#     each pushed; one manifest list 127.0.0.1:PORT/healthprobe:VERSION made
+#     and pushed with `docker manifest` (skopeo reads it back: two platforms);
+#  3. as a consumer: each platform pulled from the registry (the local tags
+#     removed first), its architecture checked in `docker image inspect`,
+#     /healthprobe extracted and compared with dist/SHA256SUMS, the OCI
+#     labels read;
+#  4. a consumer image, `FROM scratch` + the example service +
+#     `COPY --from=127.0.0.1:PORT/healthprobe:VERSION /healthprobe
+#     /healthprobe`, run under the engine until Docker calls it healthy.
+#
+# Engine: scripts/docker-lib.sh (REQUIRE_DOCKER=1 makes a missing engine a
+# failure). Everything it creates (containers, images, the registry, the
+# client's manifest lists) is removed at the end, also on failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+log() { echo "image-e2e: $*"; }
+fail() { echo "image-e2e: FAIL: $*" >&2; exit 1; }
+source scripts/lib.sh
+source scripts/docker-lib.sh
+
+work=$(mktemp -d)
+prefix="healthprobe-image-e2e-$$"
+registry_pid=""
+# The client's manifest lists live in its config dir: a throwaway one.
+export DOCKER_CONFIG="$work/docker-config"
+mkdir -p "$DOCKER_CONFIG"
+cleanup() {
+  set +e
+  if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
+    docker ps -aq --filter "name=$prefix" | xargs -r docker rm -f >/dev/null 2>&1
+    docker image ls --format '{{.Repository}}:{{.Tag}}' \
+      | grep -E "^($prefix|127\.0\.0\.1:${port:-none}/)" | xargs -r docker rmi -f >/dev/null 2>&1
+  fi
+  if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null; wait "$registry_pid" 2>/dev/null; fi
+  docker_engine_down
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+need_packages docker-registry=docker-registry skopeo=skopeo
+version=$(package_version)
+revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+if ! (cd dist 2>/dev/null && sha256sum -c --quiet SHA256SUMS 2>/dev/null) \
+   || [ ! -f "dist/healthprobe-$version-aarch64-unknown-linux-musl" ] \
+   || ! "dist/healthprobe-$version-x86_64-unknown-linux-musl" --version | grep -q "${revision:0:7}"; then
+  bash scripts/release.sh
+fi
+docker_engine_up "$work/dockerd.log"
+
+# ---- 1. the registry ----------------------------------------------------------
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$work/registry.yml" <<YML
+version: 0.1
+log: { level: warn }
+storage:
+  filesystem: { rootdirectory: $work/registry }
+http:
+  addr: 127.0.0.1:$port
+YML
+docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+registry_pid=$!
+for _ in $(seq 50); do
+  python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' "http://127.0.0.1:$port/v2/" 2>/dev/null && break
+  sleep 0.1
+done
+kill -0 "$registry_pid" 2>/dev/null || { cat "$work/registry.log" >&2; fail "the registry did not start"; }
+repo="127.0.0.1:$port/healthprobe"
+log "registry $(docker-registry --version 2>/dev/null | awk '{print $NF}') on 127.0.0.1:$port"
+
+# ---- 2. build, push, manifest list -----------------------------------------------
+# One build context per platform, holding that platform's release binary
+# as `healthprobe` (see the Dockerfile).
+declare -A triple=([amd64]=x86_64-unknown-linux-musl [arm64]=aarch64-unknown-linux-musl)
+for arch in amd64 arm64; do
+  mkdir -p "$work/ctx-$arch"
+  cp "dist/healthprobe-$version-${triple[$arch]}" "$work/ctx-$arch/healthprobe"
+  docker build -q --platform "linux/$arch" -f Dockerfile \
+    --build-arg "VERSION=$version" --build-arg "REVISION=$revision" \
+    -t "$repo:$version-$arch" "$work/ctx-$arch" >/dev/null 2>"$work/build-$arch.log" \
+    || { cat "$work/build-$arch.log" >&2; fail "docker build linux/$arch"; }
+  docker push -q "$repo:$version-$arch" >/dev/null || fail "docker push $arch"
+  log "built and pushed $repo:$version-$arch"
+done
+docker manifest create --insecure "$repo:$version" "$repo:$version-amd64" "$repo:$version-arm64" >/dev/null \
+  || fail "docker manifest create"
+docker manifest push --insecure --purge "$repo:$version" >/dev/null || fail "docker manifest push"
+skopeo inspect --raw --tls-verify=false "docker://$repo:$version" > "$work/index.json" || fail "skopeo inspect"
+python3 - "$work/index.json" <<'PY' || fail "the manifest list"
+import json, sys
+index = json.load(open(sys.argv[1]))
+assert index["mediaType"].endswith("manifest.list.v2+json") or index["mediaType"].endswith("image.index.v1+json"), index["mediaType"]
+platforms = sorted(f'{m["platform"]["os"]}/{m["platform"]["architecture"]}' for m in index["manifests"])
+assert platforms == ["linux/amd64", "linux/arm64"], platforms
+print(f"image-e2e: manifest list pushed, read back by skopeo: {', '.join(platforms)}")
+PY
+
+# ---- 3. pull each platform as a consumer ------------------------------------------
+# Remove every local tag first, so that what is checked came from the registry.
+docker rmi -f "$repo:$version-amd64" "$repo:$version-arm64" >/dev/null
+for arch in amd64 arm64; do
+  docker rmi -f "$repo:$version" >/dev/null 2>&1 || true
+  docker pull -q --platform "linux/$arch" "$repo:$version" >/dev/null || fail "docker pull linux/$arch"
+  got=$(docker image inspect --format '{{.Os}}/{{.Architecture}}' "$repo:$version")
+  [ "$got" = "linux/$arch" ] || fail "pulled linux/$arch, the image says $got"
+  labels=$(docker image inspect --format '{{json .Config.Labels}}' "$repo:$version")
+  entry=$(docker image inspect --format '{{json .Config.Entrypoint}}' "$repo:$version")
+  python3 - "$labels" "$entry" "$version" "$revision" <<'PY' || fail "labels or entrypoint of linux/$arch"
+import json, sys
+labels, entry, version, revision = json.loads(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3], sys.argv[4]
+for key in ("source", "version", "revision", "licenses", "description"):
+    assert labels.get(f"org.opencontainers.image.{key}"), key
+assert labels["org.opencontainers.image.version"] == version
+assert labels["org.opencontainers.image.revision"] == revision
+assert entry == ["/healthprobe"], entry
+PY
+  cid=$(docker create --platform "linux/$arch" --name "$prefix-$arch" "$repo:$version")
+  docker export "$cid" | tar -t > "$work/files-$arch"
+  [ "$(grep -v '^\.dockerenv$\|/$\|^dev/\|^proc/\|^sys/\|^etc/' "$work/files-$arch")" = "healthprobe" ] \
+    || fail "linux/$arch holds more than /healthprobe: $(tr '\n' ' ' < "$work/files-$arch")"
+  docker cp "$cid:/healthprobe" "$work/healthprobe-$arch"
+  docker rm -f "$cid" >/dev/null
+  want=$(awk -v f="healthprobe-$version-${triple[$arch]}" '$2 == f {print $1}' dist/SHA256SUMS)
+  have=$(sha256sum "$work/healthprobe-$arch" | cut -d' ' -f1)
+  [ -n "$want" ] && [ "$want" = "$have" ] || fail "linux/$arch /healthprobe is $have, SHA256SUMS says $want"
+  log "pulled linux/$arch: architecture $got, /healthprobe sha256 ${have:0:16}… matches SHA256SUMS, labels and ENTRYPOINT ok"
+done
+docker rmi -f "$repo:$version" >/dev/null
+
+# ---- 4. a consumer image: COPY --from the published tag ------------------------------
+triple=x86_64-unknown-linux-musl
+cargo build --quiet --release --target "$triple" --example health_server
+ctx="$work/consumer"
+mkdir -p "$ctx"
+cp "$(target_dir)/$triple/release/examples/health_server" "$ctx/health_server"
+cat > "$ctx/Dockerfile" <<DOCKERFILE
+FROM scratch
+COPY --from=$repo:$version /healthprobe /healthprobe
+COPY health_server /health_server
+ENV BIND=127.0.0.1 PORT=8000 LOAD_DELAY=1
+ENV HEALTHPROBE_URL=/health HEALTHPROBE_TIMEOUT=2s HEALTHPROBE_EXPECT_JSON=/status=ok
+HEALTHCHECK --interval=1s --timeout=3s --start-period=30s --retries=2 CMD ["/healthprobe"]
+ENTRYPOINT ["/health_server"]
+DOCKERFILE
+docker build -q -t "$prefix-consumer" "$ctx" >/dev/null 2>"$work/consumer.log" \
+  || { cat "$work/consumer.log" >&2; fail "the consumer image does not build"; }
+docker run -d --network none --name "$prefix-consumer" "$prefix-consumer" >/dev/null
+took=$(docker_wait_health "$prefix-consumer" healthy 20) \
+  || fail "the consumer never became healthy: $(docker inspect --format '{{json .State.Health}}' "$prefix-consumer")"
+out=$(docker inspect --format '{{(index .State.Health.Log 0).Output}}' "$prefix-consumer")
+case "$out" in
+  "healthy: GET http://127.0.0.1:8000/health -> 200 OK in "*|"unhealthy: GET http://127.0.0.1:8000/health -> 503"*) ;;
+  *) fail "the consumer's probe said: $out" ;;
+esac
+docker cp "$prefix-consumer:/healthprobe" "$work/consumer-healthprobe"
+cmp -s "$work/consumer-healthprobe" "$work/healthprobe-amd64" || fail "the consumer's /healthprobe is not the amd64 release binary"
+last=$(docker inspect --format '{{json .State.Health}}' "$prefix-consumer" \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["Log"][-1]["Output"].strip())')
+log "consumer image (FROM scratch + COPY --from=$repo:$version) healthy ${took}s after start; its probe: $last"
+log "image size (docker image ls): $(docker image ls --format '{{.Size}}' "$prefix-consumer") consumer; all assertions passed"
