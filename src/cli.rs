@@ -1,12 +1,12 @@
 //! The command line as typed: flags, their environment variables and help.
 //!
 //! Conventions (written down as xh does):
-//! - No clap `default_value`: defaults live in [`crate::config`] (each
+//! - No clap `default_value`: defaults live in the config layer (each
 //!   named in its flag's help, checked by a test), because clap materialises
 //!   every default as a matched value on every run, which cost a probe more
 //!   instructions than its HTTP request (callgrind, BENCHMARKS.md).
 //! - Values arrive here as plain strings and are parsed once, in
-//!   [`crate::config`], so that an error can name the flag *or* the
+//!   the config layer, so that an error can name the flag *or* the
 //!   environment variable the bad value came from.
 //! - A short flag only where curl or Docker users expect one (`-t`, `-X`,
 //!   `-H`, `-o`, `-q`, `-v`); every other flag is long only.
@@ -19,6 +19,12 @@
 
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Parser};
+
+/// The one value parser of every boolean flag: its environment variable
+/// takes 1/0, true/false, yes/no, on/off (clap's boolish values).
+fn boolish() -> BoolishValueParser {
+    BoolishValueParser::new()
+}
 
 /// What `--version` prints after the name: the version, the target triple,
 /// whether TLS is compiled in, and the commit (from build.rs), e.g.
@@ -130,7 +136,7 @@ pub struct Cli {
 
     /// Follow up to 10 redirects to the same host (ports ignored, the
     /// Kubernetes rule); a redirect elsewhere is judged as the 3xx it is.
-    #[arg(long, env = "HEALTHPROBE_FOLLOW_REDIRECTS", value_parser = BoolishValueParser::new())]
+    #[arg(long, env = "HEALTHPROBE_FOLLOW_REDIRECTS", value_parser = boolish())]
     pub follow_redirects: bool,
 
     /// Send the request through this HTTP proxy. Proxy environment variables
@@ -146,7 +152,7 @@ pub struct Cli {
 
     /// Skip TLS certificate and host name verification (what a Kubernetes
     /// HTTPS probe does); the report says "(insecure)".
-    #[arg(short = 'k', long, env = "HEALTHPROBE_INSECURE", value_parser = BoolishValueParser::new())]
+    #[arg(short = 'k', long, env = "HEALTHPROBE_INSECURE", value_parser = boolish())]
     pub insecure: bool,
 
     /// Trust the CA certificates in this PEM file instead of the bundled
@@ -202,11 +208,12 @@ pub struct Cli {
         short = 'q',
         long,
         env = "HEALTHPROBE_QUIET",
+        value_parser = boolish(),
         conflicts_with = "verbose"
     )]
     pub quiet: bool,
 
     /// Print phases with timings and the request and response heads to stderr.
-    #[arg(short = 'v', long, env = "HEALTHPROBE_VERBOSE", value_parser = BoolishValueParser::new())]
+    #[arg(short = 'v', long, env = "HEALTHPROBE_VERBOSE", value_parser = boolish())]
     pub verbose: bool,
 }

@@ -1,19 +1,28 @@
-//! healthprobe: one HTTP health check with a deadline, for Docker
-//! `HEALTHCHECK`, CI waits and Kubernetes exec probes.
+//! healthprobe: health checks of HTTP, HTTPS, TCP and Unix-socket targets
+//! with one deadline, for Docker `HEALTHCHECK`, CI waits and Kubernetes
+//! exec probes.
 //!
-//! The flow is one way: [`cli`] (the flags as typed) → [`config`] (one
-//! validated [`config::Config`]) → [`probe`] (the checks, a
-//! [`probe::Verdict`]) → [`report`] (text or JSON) → [`ExitStatus`], decided
-//! in [`run`] and nowhere else.
+//! The flow is one way; each module imports only those above it:
+//!
+//! 1. `cli`: the flags as typed (clap derive, every flag with its
+//!    environment variable); imports nothing of the crate.
+//! 2. `config`: one validated `Config`, its values parsed by their own
+//!    types; imports `cli`.
+//! 3. `probe`: the checks (one file per target kind), the wait loop and the
+//!    deadline, a `Verdict`; emits trace events, never prints; imports
+//!    `config`.
+//! 4. `report`: text, JSON and the `-v` trace; imports `config` and
+//!    `probe`.
+//! 5. here: [`run`] wires them and decides the [`ExitStatus`], in one place.
 
-pub mod cli;
-pub mod config;
-mod net;
-pub mod probe;
-pub mod report;
+mod cli;
+mod config;
+mod probe;
+mod report;
 
 use std::ffi::OsString;
 use std::io::Write;
+use std::sync::Arc;
 
 /// The exit status of a run. Docker reads 0 as healthy and 1 as unhealthy and
 /// reserves 2, so there is no other value: bad flags, bad environment values
@@ -85,7 +94,14 @@ where
         Ok(config) => config,
         Err(error) => return invocation_error(&error),
     };
-    let verdict = probe::run(&config);
+    let trace: Arc<dyn probe::Trace> = if config.verbosity == config::Verbosity::Verbose {
+        Arc::new(report::StderrTrace {
+            style: report::TextStyle::of(&config),
+        })
+    } else {
+        Arc::new(probe::NoTrace)
+    };
+    let verdict = probe::run(&config, &trace);
     report::write(&mut std::io::stdout().lock(), &verdict, &config);
     ExitStatus::from(&verdict)
 }

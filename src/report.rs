@@ -1,16 +1,15 @@
 //! The report of a [`Verdict`]: one text line per target, made for
 //! `docker inspect` (Docker keeps the first 4096 bytes of a probe's output),
-//! or one JSON object.
+//! or one JSON object; and the `-v` trace on stderr, as the [`Trace`] the
+//! checks emit their events to.
 
 use std::io::Write;
+use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::config::{Config, Output, Verbosity};
-
-/// The default healthy set: the Kubernetes httpGet rule, 200 ≤ status < 400.
-pub const DEFAULT_STATUS_SET: &str = "200-399";
-use crate::probe::{Check, Failure, Verdict, format_elapsed};
+use crate::config::{Config, DEFAULT_STATUS_SET, Output, Verbosity};
+use crate::probe::{Check, Event, Failure, Trace, Verdict};
 
 /// The JSON report: `{"healthy": bool, "checks": [...]}`.
 #[derive(Debug, Serialize)]
@@ -26,7 +25,7 @@ pub struct JsonReport<'a> {
 pub struct JsonCheck<'a> {
     /// The URL requested first.
     pub target: &'a str,
-    /// `GET` or `HEAD`.
+    /// `GET` or `HEAD` for HTTP targets, `TCP` for `tcp://` targets.
     pub method: &'static str,
     /// Whether this check is healthy.
     pub healthy: bool,
@@ -38,7 +37,8 @@ pub struct JsonCheck<'a> {
     pub elapsed_ms: f64,
     /// Why the check is unhealthy; `null` when healthy.
     pub error: Option<String>,
-    /// The start of the body read, printable, at most 120 characters.
+    /// The start of the body read, printable: at most 120 characters, plus
+    /// `…` when cut.
     pub body_excerpt: Option<&'a str>,
     /// Attempts made for this target; only with `--wait`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -69,11 +69,30 @@ impl<'a> JsonReport<'a> {
     }
 }
 
+/// What the text line needs of the config, small enough to keep in the
+/// trace.
+#[derive(Debug, Clone, Copy)]
+pub struct TextStyle {
+    /// `--insecure`: https lines say `(insecure)`.
+    pub insecure: bool,
+    /// The expected status set is the default (not repeated in the line).
+    pub default_status_set: bool,
+}
+
+impl TextStyle {
+    /// The style of `config`.
+    pub fn of(config: &Config) -> TextStyle {
+        TextStyle {
+            insecure: config.tls.insecure,
+            default_status_set: config.expect.status.as_str() == DEFAULT_STATUS_SET,
+        }
+    }
+}
+
 /// One line for one check, e.g.
 /// `healthy: GET http://127.0.0.1:8000/health -> 200 OK in 2.1ms` or
 /// `unhealthy: GET http://127.0.0.1:8000/health: connection refused`.
-pub fn text_line(check: &Check, config: &Config) -> String {
-    let default_status_set = config.expect.status.as_str() == DEFAULT_STATUS_SET;
+pub fn text_line(check: &Check, style: TextStyle) -> String {
     let mut line = format!(
         "{}: {} {}",
         if check.healthy() {
@@ -94,12 +113,12 @@ pub fn text_line(check: &Check, config: &Config) -> String {
     } else if check.healthy() {
         line += &format!(" -> connected in {}", format_elapsed(check.elapsed));
     }
-    if config.tls.insecure && check.target.starts_with("https://") {
+    if style.insecure && check.target.starts_with("https://") {
         line += " (insecure)";
     }
     match &check.failure {
         None => {}
-        Some(Failure::Status { expected }) if !default_status_set => {
+        Some(Failure::Status { expected }) if !style.default_status_set => {
             line += &format!(" (expected {expected})");
         }
         Some(Failure::Status { .. }) => {}
@@ -125,9 +144,10 @@ pub fn write(out: &mut dyn Write, verdict: &Verdict, config: &Config) {
     }
     let _ = match config.output {
         Output::Text => {
+            let style = TextStyle::of(config);
             let mut text = String::new();
             for check in &verdict.checks {
-                text += &text_line(check, config);
+                text += &text_line(check, style);
                 text.push('\n');
             }
             out.write_all(text.as_bytes())
@@ -137,4 +157,80 @@ pub fn write(out: &mut dyn Write, verdict: &Verdict, config: &Config) {
             .and_then(|()| out.write_all(b"\n")),
     };
     let _ = out.flush();
+}
+
+/// The `-v` trace: phases with timings (`*`), the request head as sent
+/// (`>`), the response head (`<`) and each failed `--wait` attempt, on
+/// stderr.
+#[derive(Debug)]
+pub struct StderrTrace {
+    /// How attempt lines are written.
+    pub style: TextStyle,
+}
+
+impl Trace for StderrTrace {
+    fn event(&self, elapsed: Duration, event: Event<'_>) {
+        let at = format_elapsed(elapsed);
+        let mut err = std::io::stderr().lock();
+        let _ = match event {
+            Event::Request { method, url } => writeln!(err, "* {at:>8} {method} {url}"),
+            Event::Resolved { host, addrs } => {
+                writeln!(err, "* {at:>8} resolved {host} to {addrs:?}")
+            }
+            Event::Connected { to, tls } => writeln!(
+                err,
+                "* {at:>8} connected to {to}{}",
+                if tls { " (TLS)" } else { "" }
+            ),
+            Event::ConnectFailed { addr, error } => writeln!(err, "* {at:>8} {addr}: {error}"),
+            Event::RequestHead(sent) => {
+                let head = String::from_utf8_lossy(sent);
+                head.split("\r\n")
+                    .take_while(|l| !l.is_empty())
+                    .try_for_each(|line| writeln!(err, "> {line}"))
+            }
+            Event::ResponseHead {
+                version,
+                status,
+                headers,
+            } => writeln!(err, "< {version:?} {status}").and_then(|()| {
+                headers.iter().try_for_each(|(name, value)| {
+                    writeln!(
+                        err,
+                        "< {name}: {}",
+                        String::from_utf8_lossy(value.as_bytes())
+                    )
+                })
+            }),
+            Event::Redirect { status, to } => writeln!(err, "* {at:>8} {status} redirect to {to}"),
+            Event::BodyRead(bytes) => writeln!(err, "* {at:>8} read {bytes} body bytes"),
+            Event::AttemptFailed { attempt, check } => {
+                writeln!(err, "attempt {attempt}: {}", text_line(check, self.style))
+            }
+        };
+    }
+}
+
+/// Formats an elapsed time for reports: `850µs`, `2.1ms`, `1.23s`.
+pub fn format_elapsed(d: Duration) -> String {
+    let micros = d.as_micros();
+    if micros < 1_000 {
+        format!("{micros}µs")
+    } else if micros < 1_000_000 {
+        format!("{:.1}ms", micros as f64 / 1_000.0)
+    } else {
+        format!("{:.2}s", d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elapsed_times_pick_a_readable_unit() {
+        assert_eq!(format_elapsed(Duration::from_micros(850)), "850µs");
+        assert_eq!(format_elapsed(Duration::from_micros(2_149)), "2.1ms");
+        assert_eq!(format_elapsed(Duration::from_millis(1_234)), "1.23s");
+    }
 }

@@ -3,8 +3,6 @@
 //! expiry, names, --servername, --insecure, mutual TLS, and protocol mix-ups.
 #![cfg(feature = "tls")]
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -12,14 +10,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use crate::support::{Acceptor, QUICK, Scripted, probe, response, run};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
     date_time_ymd,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use support::{Acceptor, Scripted, probe, response, run};
-
-const QUICK: Duration = Duration::from_secs(3);
 
 /// A certificate with its key, as DER and PEM.
 struct Cert {
@@ -214,14 +210,10 @@ fn self_signed_leaf_is_unknown_issuer_without_cacert_and_healthy_with_it() {
     let cacert = files.write("leaf.pem", &leaf.pem);
     let out = run(probe().args(["--cacert", &cacert, &server.url("localhost")]));
     out.expect(0, QUICK);
-    assert!(
-        out.stdout.starts_with(&format!(
-            "healthy: GET {} -> 200 OK in ",
-            server.url("localhost")
-        )),
-        "{}",
-        out.stdout
-    );
+    out.stdout_starts(&format!(
+        "healthy: GET {} -> 200 OK in ",
+        server.url("localhost")
+    ));
     run(probe()
         .env("HEALTHPROBE_CACERT", &cacert)
         .arg(server.url("localhost")))
@@ -247,7 +239,7 @@ fn private_ca_with_cacert_is_healthy() {
     // Without the CA: the bundled Mozilla roots do not know it.
     let out = run(probe().args(["--resolve", &resolve(&server, "app.internal"), &url]));
     out.expect(1, QUICK);
-    assert!(out.stdout.contains("unknown issuer"), "{}", out.stdout);
+    out.stdout_has("unknown issuer");
 }
 
 #[test]
@@ -259,11 +251,7 @@ fn expired_certificate_is_unhealthy_unless_insecure() {
     let cacert = files.write("ca.pem", &ca.cert.pem);
     let out = run(probe().args(["--cacert", &cacert, &server.url("localhost")]));
     out.expect(1, QUICK);
-    assert!(
-        out.stdout.contains("certificate has expired"),
-        "{}",
-        out.stdout
-    );
+    out.stdout_has("certificate has expired");
     let out = run(probe().args(["--insecure", &server.url("localhost")]));
     out.expect(0, QUICK);
     assert!(
@@ -283,7 +271,7 @@ fn name_mismatch_is_unhealthy_and_servername_fixes_it() {
     let by_ip = server.url("127.0.0.1");
     let out = run(probe().args(["--cacert", &cacert, &by_ip]));
     out.expect(1, QUICK);
-    assert!(out.stdout.contains("name mismatch"), "{}", out.stdout);
+    out.stdout_has("name mismatch");
     let out = run(probe().args(["--cacert", &cacert, "--servername", "app.internal", &by_ip]));
     out.expect(0, QUICK);
     assert!(
@@ -303,7 +291,7 @@ fn name_mismatch_is_unhealthy_and_servername_fixes_it() {
     run(probe().args(["-k", &by_ip])).expect(0, QUICK);
     let out = run(probe().args(["--servername", "not a name", &by_ip]));
     out.expect(1, QUICK);
-    assert!(out.stderr.contains("--servername"), "{}", out.stderr);
+    out.stderr_has("--servername");
 }
 
 #[test]
@@ -312,7 +300,7 @@ fn insecure_accepts_every_bad_certificate() {
     let server = TlsServer::start(&[&stranger], &stranger, None);
     let out = run(probe().args(["--insecure", &server.url("127.0.0.1")]));
     out.expect(0, QUICK);
-    assert!(out.stdout.contains("(insecure)"), "{}", out.stdout);
+    out.stdout_has("(insecure)");
     run(probe()
         .env("HEALTHPROBE_INSECURE", "1")
         .arg(server.url("127.0.0.1")))
@@ -332,7 +320,7 @@ fn server_requiring_a_client_certificate() {
     let url = server.url("localhost");
     let out = run(probe().args(["--cacert", &cacert, &url]));
     out.expect(1, QUICK);
-    assert!(out.stdout.contains("client certificate"), "{}", out.stdout);
+    out.stdout_has("client certificate");
     assert_eq!(server.handshakes.load(Ordering::SeqCst), 0);
     run(probe().args(["--cacert", &cacert, "--cert", &cert, "--key", &key, &url])).expect(0, QUICK);
     assert_eq!(server.handshakes.load(Ordering::SeqCst), 1);
@@ -359,11 +347,7 @@ fn plain_http_server_probed_with_https_fails_quickly() {
     let url = format!("https://127.0.0.1:{}/", server.addr.port());
     let out = run(probe().args(["-k", &url]));
     out.expect(1, Duration::from_secs(1));
-    assert!(
-        out.stdout.contains("TLS handshake failed"),
-        "{}",
-        out.stdout
-    );
+    out.stdout_has("TLS handshake failed");
 }
 
 #[test]
@@ -373,7 +357,7 @@ fn https_server_probed_with_http_is_unhealthy() {
     let url = format!("http://127.0.0.1:{}/health", server.port);
     let out = run(probe().args(["--timeout", "2s", &url]));
     out.expect(1, Duration::from_millis(2500));
-    assert!(out.stdout.starts_with("unhealthy: "), "{}", out.stdout);
+    out.stdout_starts("unhealthy: ");
 }
 
 #[test]
@@ -383,7 +367,7 @@ fn handshake_that_stalls_ends_at_the_deadline() {
     let out = run(probe().args(["--timeout", "1s", "-k", &url]));
     out.expect(1, Duration::from_millis(1500));
     assert!(out.elapsed >= Duration::from_millis(900));
-    assert!(out.stdout.contains("timed out"), "{}", out.stdout);
+    out.stdout_has("timed out");
 }
 
 #[test]
@@ -414,5 +398,5 @@ fn certificate_files_missing_or_not_pem_are_refused() {
         .env("HEALTHPROBE_CACERT", "/nonexistent/ca.pem")
         .arg("https://127.0.0.1:1/"));
     out.expect(1, QUICK);
-    assert!(out.stderr.contains("HEALTHPROBE_CACERT"), "{}", out.stderr);
+    out.stderr_has("HEALTHPROBE_CACERT");
 }

@@ -1,12 +1,8 @@
 //! The probe CLI end to end: the real binary against servers on loopback.
 
-mod support;
-
 use std::time::Duration;
 
-use support::{BlackHole, Scripted, Tiny, closed_port, probe, response, run};
-
-const QUICK: Duration = Duration::from_secs(3);
+use crate::support::{BlackHole, QUICK, Scripted, Tiny, closed_port, probe, response, run};
 
 fn ok_json() -> Tiny {
     Tiny::start(|_| {
@@ -25,7 +21,7 @@ fn status_200_is_healthy_with_one_line_report() {
     let out = run(probe().arg(server.url("/health")));
     out.expect(0, QUICK);
     let line = format!("healthy: GET {} -> 200 OK in ", server.url("/health"));
-    assert!(out.stdout.starts_with(&line), "{}", out.stdout);
+    out.stdout_starts(&line);
     assert_eq!(out.stdout.lines().count(), 1);
     assert_eq!(out.stderr, "");
 }
@@ -35,14 +31,10 @@ fn status_503_is_unhealthy_with_body_excerpt() {
     let server = Tiny::start(|_| (503, r#"{"detail":"model not loaded"}"#));
     let out = run(probe().arg(server.url("/health")));
     out.expect(1, QUICK);
-    assert!(
-        out.stdout.starts_with(&format!(
-            "unhealthy: GET {} -> 503 Service Unavailable in ",
-            server.url("/health")
-        )),
-        "{}",
-        out.stdout
-    );
+    out.stdout_starts(&format!(
+        "unhealthy: GET {} -> 503 Service Unavailable in ",
+        server.url("/health")
+    ));
     assert!(
         out.stdout
             .trim_end()
@@ -77,11 +69,8 @@ fn expect_status_replaces_the_healthy_set() {
         .args(["--expect-status", "204,300-302"])
         .arg(server.url("/")));
     out.expect(1, QUICK);
-    assert!(
-        out.stdout.contains("-> 200 OK in ") && out.stdout.contains("(expected 204,300-302)"),
-        "{}",
-        out.stdout
-    );
+    out.stdout_has("-> 200 OK in ")
+        .stdout_has("(expected 204,300-302)");
     run(probe()
         .args(["--expect-status", "200"])
         .arg(server.url("/")))
@@ -108,11 +97,7 @@ fn expect_status_out_of_range_is_refused_naming_the_source() {
         .env("HEALTHPROBE_EXPECT_STATUS", "700")
         .arg("http://127.0.0.1:1/"));
     out.expect(1, QUICK);
-    assert!(
-        out.stderr.contains("HEALTHPROBE_EXPECT_STATUS"),
-        "{}",
-        out.stderr
-    );
+    out.stderr_has("HEALTHPROBE_EXPECT_STATUS");
 }
 
 // ---- body and JSON expectations ------------------------------------------
@@ -128,11 +113,8 @@ fn expect_body_needs_the_text_in_the_body() {
         .args(["--expect-body", "ready\":false"])
         .arg(server.url("/")));
     out.expect(1, QUICK);
-    assert!(
-        out.stdout.contains("-> 200 OK in ") && out.stdout.contains("body does not contain"),
-        "{}",
-        out.stdout
-    );
+    out.stdout_has("-> 200 OK in ")
+        .stdout_has("body does not contain");
     run(probe()
         .env("HEALTHPROBE_EXPECT_BODY", "workers")
         .arg(server.url("/")))
@@ -164,11 +146,7 @@ fn expect_json_compares_strings_by_text_and_others_as_json() {
         &url,
     ]));
     out.expect(1, QUICK);
-    assert!(
-        out.stdout.contains(r#"JSON /workers is "4", expected "5""#),
-        "{}",
-        out.stdout
-    );
+    out.stdout_has(r#"JSON /workers is "4", expected "5""#);
     run(probe()
         .env("HEALTHPROBE_EXPECT_JSON", "/status=ok\n/ready=true\n")
         .arg(&url))
@@ -180,7 +158,7 @@ fn expect_json_on_a_non_json_body_is_unhealthy() {
     let server = Tiny::start(|_| (200, "<html>ok</html>"));
     let out = run(probe().args(["--expect-json", "/status=ok", &server.url("/")]));
     out.expect(1, QUICK);
-    assert!(out.stdout.contains("body is not JSON"), "{}", out.stdout);
+    out.stdout_has("body is not JSON");
 }
 
 #[test]
@@ -188,17 +166,13 @@ fn expect_json_without_equals_or_slash_is_refused() {
     for bad in ["/status", "status=ok"] {
         let out = run(probe().args(["--expect-json", bad, "http://127.0.0.1:1/"]));
         out.expect(1, QUICK);
-        assert!(out.stderr.contains("--expect-json"), "{}", out.stderr);
+        out.stderr_has("--expect-json");
     }
     let out = run(probe()
         .env("HEALTHPROBE_EXPECT_JSON", "nope")
         .arg("http://127.0.0.1:1/"));
     out.expect(1, QUICK);
-    assert!(
-        out.stderr.contains("HEALTHPROBE_EXPECT_JSON"),
-        "{}",
-        out.stderr
-    );
+    out.stderr_has("HEALTHPROBE_EXPECT_JSON");
 }
 
 // ---- the request: method, headers, user agent -----------------------------
@@ -214,10 +188,10 @@ fn head_method_sends_head_and_judges_the_status() {
     );
     let out = run(probe().args(["-X", "HEAD", "--expect-body", "x", &server.url("/h")]));
     out.expect(1, QUICK);
-    assert!(out.stderr.contains("HEAD"), "{}", out.stderr);
+    out.stderr_has("HEAD");
     let out = run(probe().args(["-X", "POST", &server.url("/h")]));
     out.expect(1, QUICK);
-    assert!(out.stderr.contains("--method"), "{}", out.stderr);
+    out.stderr_has("--method");
 }
 
 #[test]
@@ -271,7 +245,7 @@ fn header_with_crlf_is_refused_and_nothing_is_sent() {
         .env("HEALTHPROBE_HEADERS", "X-A: b\rX-Evil: 1")
         .arg(server.url("/")));
     out.expect(1, QUICK);
-    assert!(out.stderr.contains("HEALTHPROBE_HEADERS"), "{}", out.stderr);
+    out.stderr_has("HEALTHPROBE_HEADERS");
     assert_eq!(server.connections(), 0, "something was sent");
 }
 
@@ -299,21 +273,6 @@ fn user_agent_defaults_to_healthprobe_version_and_can_be_set() {
 // ---- deadlines -------------------------------------------------------------
 
 #[test]
-fn server_that_never_answers_is_unhealthy_within_timeout() {
-    let server = Scripted::start(|c| c.stall());
-    let out = run(probe().args(["--timeout", "1s", &server.url("/health")]));
-    out.expect(1, Duration::from_millis(1500));
-    assert!(out.elapsed >= Duration::from_millis(950), "{out:#?}");
-    assert_eq!(
-        out.stdout.trim_end(),
-        format!(
-            "unhealthy: GET {}: timed out after 1s waiting for response headers",
-            server.url("/health")
-        )
-    );
-}
-
-#[test]
 fn timeout_accepts_bare_seconds_and_env() {
     let server = Scripted::start(|c| c.stall());
     run(probe().args(["-t", "0.5", &server.url("/")])).expect(1, Duration::from_millis(1000));
@@ -339,11 +298,7 @@ fn bad_durations_are_refused_naming_flag_or_variable() {
         .env("HEALTHPROBE_CONNECT_TIMEOUT", "0")
         .arg("http://127.0.0.1:1/"));
     out.expect(1, QUICK);
-    assert!(
-        out.stderr.contains("HEALTHPROBE_CONNECT_TIMEOUT"),
-        "{}",
-        out.stderr
-    );
+    out.stderr_has("HEALTHPROBE_CONNECT_TIMEOUT");
 }
 
 #[test]
@@ -356,18 +311,10 @@ fn connect_timeout_ends_a_connect_that_gets_no_answer() {
     let url = format!("http://{}/", hole.addr);
     let out = run(probe().args(["--timeout", "5s", "--connect-timeout", "500ms", &url]));
     out.expect(1, Duration::from_millis(1000));
-    assert!(
-        out.stdout.contains("connect timed out after 500ms"),
-        "{}",
-        out.stdout
-    );
+    out.stdout_has("connect timed out after 500ms");
     let out = run(probe().args(["--timeout", "700ms", &url]));
     out.expect(1, Duration::from_millis(1200));
-    assert!(
-        out.stdout.contains("timed out after 700ms"),
-        "{}",
-        out.stdout
-    );
+    out.stdout_has("timed out after 700ms");
 }
 
 #[test]
@@ -384,17 +331,6 @@ fn refused_port_is_unhealthy_at_once() {
 // ---- the body limit --------------------------------------------------------
 
 #[test]
-fn endless_body_is_healthy_once_max_body_is_read() {
-    let server = Scripted::start(|mut c| {
-        c.send(b"HTTP/1.1 200 OK\r\ncontent-length: 10000000000\r\n\r\n");
-        let chunk = [b'x'; 16384];
-        while c.send(&chunk) && !c.stopped() {}
-    });
-    let out = run(probe().args(["--max-body", "1KiB", "--timeout", "5s", &server.url("/")]));
-    out.expect(0, Duration::from_secs(2));
-}
-
-#[test]
 fn body_that_stalls_before_max_body_is_unhealthy_at_the_deadline() {
     let server = Scripted::start(|mut c| {
         c.send(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial");
@@ -402,12 +338,8 @@ fn body_that_stalls_before_max_body_is_unhealthy_at_the_deadline() {
     });
     let out = run(probe().args(["--timeout", "1s", &server.url("/")]));
     out.expect(1, Duration::from_millis(1500));
-    assert!(
-        out.stdout.contains("-> 200 OK in ")
-            && out.stdout.contains("timed out after 1s reading the body"),
-        "{}",
-        out.stdout
-    );
+    out.stdout_has("-> 200 OK in ")
+        .stdout_has("timed out after 1s reading the body");
     // The same stall past the limit is healthy: only 5 bytes are wanted.
     run(probe().args(["--timeout", "1s", "--max-body", "5", &server.url("/")]))
         .expect(0, Duration::from_millis(900));
@@ -434,7 +366,7 @@ fn expectations_use_only_the_bytes_read() {
     .expect(0, QUICK);
     let out = run(probe().args(["--max-body", "ten", &server.url("/")]));
     out.expect(1, QUICK);
-    assert!(out.stderr.contains("--max-body"), "{}", out.stderr);
+    out.stderr_has("--max-body");
 }
 
 // ---- redirects ---------------------------------------------------------------
@@ -450,85 +382,14 @@ fn redirects_are_judged_as_3xx_unless_followed() {
     });
     let out = run(probe().arg(server.url("/old")));
     out.expect(0, QUICK);
-    assert!(out.stdout.contains("-> 302 Found in "), "{}", out.stdout);
+    out.stdout_has("-> 302 Found in ");
     let out = run(probe().args(["--follow-redirects", &server.url("/old")]));
     out.expect(1, QUICK);
-    assert!(
-        out.stdout.contains("-> 503 Service Unavailable in "),
-        "{}",
-        out.stdout
-    );
+    out.stdout_has("-> 503 Service Unavailable in ");
     assert!(server.requests().iter().any(|r| r.starts_with("GET /new ")));
 }
 
-#[test]
-fn redirect_to_another_host_is_not_followed() {
-    let other = Scripted::reply(response("200 OK", "", ""));
-    let location = format!("location: http://localhost:{}/\r\n", other.addr.port());
-    let server = Scripted::reply(response("301 Moved Permanently", &location, ""));
-    let out = run(probe().args([
-        "--follow-redirects",
-        "--expect-status",
-        "200",
-        &server.url("/"),
-    ]));
-    out.expect(1, QUICK);
-    assert!(
-        out.stdout.contains("-> 301 Moved Permanently in "),
-        "{}",
-        out.stdout
-    );
-    assert_eq!(other.connections(), 0, "followed to another host");
-    // Same host on another port is followed (the Kubernetes rule ignores ports).
-    let location = format!("location: http://127.0.0.1:{}/\r\n", other.addr.port());
-    let server = Scripted::reply(response("307 Temporary Redirect", &location, ""));
-    run(probe().args([
-        "--follow-redirects",
-        "--expect-status",
-        "200",
-        &server.url("/"),
-    ]))
-    .expect(0, QUICK);
-    assert_eq!(other.connections(), 1);
-}
-
-#[test]
-fn redirect_loop_stops_after_ten() {
-    let server = Scripted::reply(response("302 Found", "location: /loop\r\n", ""));
-    let out = run(probe().args(["--follow-redirects", &server.url("/loop")]));
-    out.expect(1, QUICK);
-    assert!(
-        out.stdout.contains("stopped after 10 redirects"),
-        "{}",
-        out.stdout
-    );
-    assert_eq!(server.requests().len(), 11);
-    run(probe()
-        .env("HEALTHPROBE_FOLLOW_REDIRECTS", "true")
-        .arg(server.url("/loop")))
-    .expect(1, QUICK);
-}
-
 // ---- proxies -----------------------------------------------------------------
-
-#[test]
-fn proxy_variables_pointing_nowhere_are_ignored() {
-    let server = ok_json();
-    let dead = format!("http://127.0.0.1:{}", closed_port());
-    let mut cmd = probe();
-    for var in [
-        "http_proxy",
-        "HTTP_PROXY",
-        "https_proxy",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
-        cmd.env(var, &dead);
-    }
-    cmd.env("NO_PROXY", "example.invalid");
-    run(cmd.arg(server.url("/health"))).expect(0, QUICK);
-}
 
 #[test]
 fn explicit_proxy_tunnels_the_request() {
@@ -561,7 +422,7 @@ fn explicit_proxy_tunnels_the_request() {
     );
     let out = run(probe().args(["--proxy", "notaproxy://x", target]));
     out.expect(1, QUICK);
-    assert!(out.stderr.contains("--proxy"), "{}", out.stderr);
+    out.stderr_has("--proxy");
 }
 
 // ---- targets -------------------------------------------------------------------
@@ -590,11 +451,7 @@ fn bare_path_uses_host_and_port_from_flags_and_env() {
 fn bare_path_without_any_port_is_refused() {
     let out = run(probe().arg("/health"));
     out.expect(1, QUICK);
-    assert!(
-        out.stderr.contains("no port") && out.stderr.contains("PORT"),
-        "{}",
-        out.stderr
-    );
+    out.stderr_has("no port").stderr_has("PORT");
 }
 
 #[test]
@@ -615,7 +472,7 @@ fn bad_ports_and_urls_are_refused_before_any_request() {
     }
     let out = run(probe().env("PORT", "http").arg("/h"));
     out.expect(1, QUICK);
-    assert!(out.stderr.contains("PORT"), "{}", out.stderr);
+    out.stderr_has("PORT");
 }
 
 #[test]
@@ -626,10 +483,10 @@ fn url_from_env_is_used_without_targets() {
     assert!(out.stdout.contains(&server.url("/health")));
     let out = run(probe().env("HEALTHPROBE_URL", "gopher://x/"));
     out.expect(1, QUICK);
-    assert!(out.stderr.contains("HEALTHPROBE_URL"), "{}", out.stderr);
+    out.stderr_has("HEALTHPROBE_URL");
     let out = run(&mut probe());
     out.expect(1, QUICK);
-    assert!(out.stderr.contains("HEALTHPROBE_URL"), "{}", out.stderr);
+    out.stderr_has("HEALTHPROBE_URL");
 }
 
 #[test]
@@ -685,27 +542,10 @@ fn ipv6_literal_targets_work() {
 }
 
 #[test]
-fn every_resolved_address_is_tried_in_turn() {
-    // The name resolves to ::1 first and 127.0.0.1 second; only 127.0.0.1
-    // listens (busybox wget gives up here).
-    let server = ok_json();
-    let port = server.addr.port();
-    let resolve = format!("app.test:{port}:[::1],127.0.0.1");
-    run(probe().args([
-        "--resolve",
-        &resolve,
-        &format!("http://app.test:{port}/health"),
-    ]))
-    .expect(0, QUICK);
-    // localhost through the system resolver.
-    run(probe().arg(format!("http://localhost:{port}/health"))).expect(0, QUICK);
-}
-
-#[test]
 fn unknown_host_is_unhealthy() {
     let out = run(probe().args(["--timeout", "3s", "http://no-such-host.invalid:8000/"]));
     out.expect(1, Duration::from_secs(4));
-    assert!(out.stdout.contains("resolve"), "{}", out.stdout);
+    out.stdout_has("resolve");
 }
 
 // ---- output --------------------------------------------------------------------
@@ -762,7 +602,7 @@ fn verbose_traces_phases_and_heads_on_stderr() {
     let server = Scripted::reply(response("200 OK", "x-served-by: scripted\r\n", "ok"));
     let out = run(probe().args(["-v", &server.url("/health")]));
     out.expect(0, QUICK);
-    assert!(out.stdout.starts_with("healthy: "), "{}", out.stdout);
+    out.stdout_starts("healthy: ");
     for needle in [
         "connected to",
         "> GET /health HTTP/1.1",
@@ -864,12 +704,8 @@ fn non_utf8_arguments_are_refused() {
 fn https_targets_are_refused_by_a_build_without_tls() {
     let out = run(probe().arg("https://127.0.0.1:1/health"));
     out.expect(1, QUICK);
-    assert!(
-        out.stderr.contains("this build has no TLS"),
-        "{}",
-        out.stderr
-    );
+    out.stderr_has("this build has no TLS");
     let out = run(probe().args(["--insecure", "http://127.0.0.1:1/health"]));
     out.expect(1, QUICK);
-    assert!(out.stderr.contains("TLS"), "{}", out.stderr);
+    out.stderr_has("TLS");
 }

@@ -2,18 +2,15 @@
 //! `--unix-socket`, against servers on loopback and Unix sockets that the
 //! tests start and stop.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::os::unix::net::UnixListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use support::{Acceptor, BlackHole, Scripted, closed_port, probe, response, run};
-
-const QUICK: Duration = Duration::from_secs(3);
-const SLACK: Duration = Duration::from_millis(500);
+use crate::support::{
+    Acceptor, BlackHole, QUICK, SLACK, Scripted, closed_port, probe, response, run,
+};
 
 /// A server that starts listening on `port` only after `delay`, then
 /// answers 200 until dropped.
@@ -53,7 +50,7 @@ fn wait_returns_as_soon_as_a_late_server_is_up() {
         "only the final verdict: {}",
         out.stdout
     );
-    assert!(out.stdout.starts_with("healthy: GET "), "{}", out.stdout);
+    out.stdout_starts("healthy: GET ");
 }
 
 #[test]
@@ -96,7 +93,7 @@ fn no_attempt_outlives_the_wait() {
     let server = Scripted::start(|c| c.stall());
     let out = run(probe().args(["--wait", "1s", "--timeout", "10s", &server.url("/")]));
     out.expect(1, Duration::from_secs(1) + SLACK);
-    assert!(out.stdout.contains("timed out"), "{}", out.stdout);
+    out.stdout_has("timed out");
 }
 
 #[test]
@@ -154,13 +151,13 @@ fn bad_wait_and_interval_are_refused() {
     ] {
         let out = run(probe().args(&args));
         out.expect(1, QUICK);
-        assert!(out.stderr.contains(name), "{}", out.stderr);
+        out.stderr_has(name);
     }
     let out = run(probe()
         .env("HEALTHPROBE_WAIT", "forever")
         .arg("http://127.0.0.1:1/"));
     out.expect(1, QUICK);
-    assert!(out.stderr.contains("HEALTHPROBE_WAIT"), "{}", out.stderr);
+    out.stderr_has("HEALTHPROBE_WAIT");
 }
 
 // ---- tcp:// targets ------------------------------------------------------------
@@ -201,11 +198,7 @@ fn tcp_target_black_holed_is_unhealthy_within_the_deadline() {
     let out = run(probe().args(["--timeout", "1s", &format!("tcp://{}", hole.addr)]));
     out.expect(1, Duration::from_secs(1) + SLACK);
     assert!(out.elapsed >= Duration::from_millis(900));
-    assert!(
-        out.stdout.contains("timed out connecting"),
-        "{}",
-        out.stdout
-    );
+    out.stdout_has("timed out connecting");
 }
 
 #[test]
@@ -316,11 +309,8 @@ fn unix_socket_unhealthy_503() {
         "http://localhost/health",
     ]));
     out.expect(1, QUICK);
-    assert!(
-        out.stdout.contains("-> 503 Service Unavailable in ") && out.stdout.contains("\"loading\""),
-        "{}",
-        out.stdout
-    );
+    out.stdout_has("-> 503 Service Unavailable in ")
+        .stdout_has("\"loading\"");
 }
 
 #[test]
@@ -332,11 +322,7 @@ fn unix_socket_absent() {
         "http://localhost/health",
     ]));
     out.expect(1, QUICK);
-    assert!(
-        out.stdout.contains("unix socket") && out.stdout.contains("No such file"),
-        "{}",
-        out.stdout
-    );
+    out.stdout_has("unix socket").stdout_has("No such file");
 }
 
 #[test]
@@ -349,9 +335,5 @@ fn unix_socket_with_proxy_is_refused() {
         "http://localhost/",
     ]));
     out.expect(1, QUICK);
-    assert!(
-        out.stderr.contains("--unix-socket") && out.stderr.contains("--proxy"),
-        "{}",
-        out.stderr
-    );
+    out.stderr_has("--unix-socket").stderr_has("--proxy");
 }

@@ -8,14 +8,21 @@
 //!
 //! Every server stops when dropped; scripts that stall end then too.
 
-#![allow(dead_code)] // each test crate uses a different part
-
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+/// Bound for a run that should end at once (refused, bad input, a healthy
+/// reply): generous, so that a slow machine does not fail it.
+pub const QUICK: Duration = Duration::from_secs(3);
+/// What a deadline may overrun by: a run with `--timeout T` ends within
+/// T + SLACK.
+pub const SLACK: Duration = Duration::from_millis(500);
+/// The `--timeout` of the hostile-server tests.
+pub const TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Longest any scripted stall lasts, even if the server is never dropped.
 pub const MAX_STALL: Duration = Duration::from_secs(30);
@@ -103,6 +110,43 @@ impl Outcome {
         assert!(!self.stderr.contains("panicked"), "panic: {self:#?}");
         self
     }
+
+    /// Asserts that stdout contains `text`.
+    #[track_caller]
+    pub fn stdout_has(&self, text: &str) -> &Self {
+        assert!(
+            self.stdout.contains(text),
+            "stdout lacks {text:?}: {self:#?}"
+        );
+        self
+    }
+
+    /// Asserts that stderr contains `text`.
+    #[track_caller]
+    pub fn stderr_has(&self, text: &str) -> &Self {
+        assert!(
+            self.stderr.contains(text),
+            "stderr lacks {text:?}: {self:#?}"
+        );
+        self
+    }
+
+    /// Asserts that stdout, without its final newline, is `text`.
+    #[track_caller]
+    pub fn stdout_is(&self, text: &str) -> &Self {
+        assert_eq!(self.stdout.trim_end(), text, "{self:#?}");
+        self
+    }
+
+    /// Asserts that stdout starts with `text`.
+    #[track_caller]
+    pub fn stdout_starts(&self, text: &str) -> &Self {
+        assert!(
+            self.stdout.starts_with(text),
+            "stdout does not start with {text:?}: {self:#?}"
+        );
+        self
+    }
 }
 
 /// A port on 127.0.0.1 that nothing listens on (bound, then released).
@@ -180,6 +224,7 @@ impl Scripted {
         Self::start_on("127.0.0.1:0", script)
     }
 
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))] // the TLS tests use it
     /// Starts on 127.0.0.1 and runs the script at once on accept, without
     /// reading a request head first (`Conn::request` is empty).
     pub fn start_unread(script: impl Fn(Conn) + Send + Sync + 'static) -> Scripted {

@@ -1,13 +1,13 @@
-//! The network edge of a check, built on ureq's extension points (its
-//! `Resolver` and `Connector` traits): name resolution that honours
-//! `--resolve` and skips the lookup thread for IP literals, a connector that
-//! records the phase and traces the request head, a Unix-domain-socket
-//! transport for `--unix-socket`, and the plain TCP connect of `tcp://`
-//! targets (the Kubernetes tcpSocket probe).
+//! The network edge of an HTTP check, built on ureq's extension points
+//! (its `Resolver` and `Connector` traits, from `ureq::unversioned`, which
+//! do not follow semver: Cargo.toml pins ureq's minor version): name
+//! resolution that honours `--resolve` and skips the lookup thread for IP
+//! literals, a connector that records the phase and emits the request head
+//! as a trace event, and a Unix-domain-socket transport for
+//! `--unix-socket`.
 
-use std::fmt;
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::net::{IpAddr, SocketAddr};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,16 +21,20 @@ use ureq::unversioned::transport::{
     Buffers, ConnectionDetails, Connector, LazyBuffers, NextTimeout, Transport,
 };
 
-use crate::config::ResolveEntry;
-use crate::probe::format_elapsed;
+use super::{Event, Trace};
+use crate::config::{ResolveEntry, bare_host, url_host};
 
 /// The phase a check is in, for reports of where a deadline ran out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub(crate) enum Phase {
+    /// Looking the host up (or taking it from `--resolve`).
     Resolve = 0,
+    /// TCP connect and TLS handshake.
     Connect = 1,
+    /// Request sent, waiting for the status line and headers.
     Headers = 2,
+    /// Reading the body, up to `--max-body` bytes.
     Body = 3,
 }
 
@@ -44,6 +48,8 @@ impl Phase {
         }
     }
 
+    /// The phase as the end of a reason says it: "timed out after 1s
+    /// *waiting for response headers*".
     pub(crate) fn doing(self) -> &'static str {
         match self {
             Phase::Resolve => "resolving the host",
@@ -55,15 +61,24 @@ impl Phase {
 }
 
 /// Shared between the check, its resolver and its connector: the phase, and
-/// the verbose trace on stderr.
+/// the trace sink the events go to.
 #[derive(Debug)]
 pub(crate) struct Progress {
-    pub(crate) start: Instant,
-    pub(crate) phase: AtomicU8,
-    pub(crate) verbose: bool,
+    start: Instant,
+    phase: AtomicU8,
+    trace: Arc<dyn Trace>,
 }
 
 impl Progress {
+    /// A check starting now, in the resolve phase.
+    pub(crate) fn new(trace: Arc<dyn Trace>) -> Progress {
+        Progress {
+            start: Instant::now(),
+            phase: AtomicU8::new(Phase::Resolve as u8),
+            trace,
+        }
+    }
+
     pub(crate) fn set(&self, phase: Phase) {
         self.phase.store(phase as u8, Ordering::Relaxed);
     }
@@ -72,25 +87,16 @@ impl Progress {
         Phase::from_u8(self.phase.load(Ordering::Relaxed))
     }
 
-    pub(crate) fn trace(&self, args: fmt::Arguments) {
-        if self.verbose {
-            eprintln!("* {:>8} {args}", format_elapsed(self.start.elapsed()));
-        }
+    /// Whether events are wanted (verbose): building some costs work.
+    pub(crate) fn tracing(&self) -> bool {
+        self.trace.enabled()
     }
-}
 
-/// A URL host without IPv6 brackets: `[::1]` → `::1`.
-pub(crate) fn bare_host(host: &str) -> &str {
-    host.trim_start_matches('[').trim_end_matches(']')
-}
-
-/// A host as it stands in a URL authority: IPv6 addresses in brackets.
-pub(crate) fn url_host(host: &str) -> String {
-    let host = bare_host(host);
-    if host.contains(':') {
-        format!("[{host}]")
-    } else {
-        host.to_string()
+    /// Emits `event`, stamped with the time since the check started.
+    pub(crate) fn event(&self, event: Event<'_>) {
+        if self.trace.enabled() {
+            self.trace.event(self.start.elapsed(), event);
+        }
     }
 }
 
@@ -155,19 +161,18 @@ impl Resolver for ProbeResolver {
             }
             (None, Err(_)) => DefaultResolver::default().resolve(uri, config, timeout)?,
         };
-        self.progress.trace(format_args!(
-            "resolved {} to {:?}",
-            uri.host().unwrap_or(""),
-            &addrs[..]
-        ));
+        self.progress.event(Event::Resolved {
+            host: uri.host().unwrap_or(""),
+            addrs: &addrs[..],
+        });
         self.progress.set(Phase::Connect);
         Ok(addrs)
     }
 }
 
 /// Connector: an inner chain (ureq's default TCP, HTTP proxy and rustls, or
-/// the Unix socket and rustls), with the phase recorded and, when verbose,
-/// the request head traced.
+/// the Unix socket and rustls), with the phase recorded and, when traced,
+/// the request head emitted.
 #[derive(Debug)]
 pub(crate) struct ProbeConnector<C> {
     pub(crate) inner: C,
@@ -185,15 +190,10 @@ impl<C: Connector<()>> Connector<()> for ProbeConnector<C> {
         self.progress.set(Phase::Connect);
         let transport = self.inner.connect(details, chained)?;
         self.progress.set(Phase::Headers);
-        self.progress.trace(format_args!(
-            "connected to {}{}",
-            details.uri.authority().map_or("", |a| a.as_str()),
-            if transport.as_ref().is_some_and(|t| t.is_tls()) {
-                " (TLS)"
-            } else {
-                ""
-            }
-        ));
+        self.progress.event(Event::Connected {
+            to: details.uri.authority().map_or("", |a| a.as_str()),
+            tls: transport.as_ref().is_some_and(|t| t.is_tls()),
+        });
         Ok(transport.map(|inner| TracedTransport {
             inner: Box::new(inner),
             progress: self.progress.clone(),
@@ -201,7 +201,7 @@ impl<C: Connector<()>> Connector<()> for ProbeConnector<C> {
     }
 }
 
-/// A transport that traces the request head it sends (verbose only).
+/// A transport that emits the request head it sends (when traced).
 #[derive(Debug)]
 pub(crate) struct TracedTransport {
     inner: Box<dyn Transport>,
@@ -214,12 +214,9 @@ impl Transport for TracedTransport {
     }
 
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
-        if self.progress.verbose {
+        if self.progress.tracing() {
             let sent = &self.inner.buffers().output()[..amount];
-            let head = String::from_utf8_lossy(sent);
-            for line in head.split("\r\n").take_while(|l| !l.is_empty()) {
-                eprintln!("> {line}");
-            }
+            self.progress.event(Event::RequestHead(sent));
         }
         self.inner.transmit_output(amount, timeout)
     }
@@ -323,61 +320,4 @@ impl Transport for UnixTransport {
         // Connections are never pooled: one request per connection.
         false
     }
-}
-
-/// Opens a TCP connection to `host:port` before `deadline`, trying every
-/// resolved address in turn (each gets an equal share of the time left),
-/// and closes it: the Kubernetes tcpSocket probe.
-///
-/// # Errors
-/// One line: the host cannot be resolved, every address refused, or the
-/// deadline passed while connecting.
-pub(crate) fn tcp_connect(
-    resolver: &ProbeResolver,
-    host: &str,
-    port: u16,
-    deadline: Instant,
-) -> Result<SocketAddr, String> {
-    let left = || deadline.saturating_duration_since(Instant::now());
-    let uri: Uri = format!("http://{}:{port}/", url_host(host))
-        .parse()
-        .map_err(|e| format!("invalid host {host:?}: {e}"))?;
-    let timeout = NextTimeout {
-        after: left().into(),
-        reason: Timeout::Resolve,
-        per_read: None,
-        per_write: None,
-    };
-    let config = ureq::config::Config::default();
-    let addrs = resolver
-        .resolve(&uri, &config, timeout)
-        .map_err(|e| match e {
-            ureq::Error::Timeout(_) => "timed out resolving the host".to_string(),
-            ureq::Error::HostNotFound => "could not resolve host".to_string(),
-            other => format!("could not resolve host: {other}"),
-        })?;
-    let mut last = String::from("no address to connect to");
-    for (i, addr) in addrs.iter().enumerate() {
-        let share = left() / (addrs.len() - i) as u32;
-        if share.is_zero() {
-            return Err("timed out connecting".to_string());
-        }
-        match TcpStream::connect_timeout(addr, share) {
-            Ok(_stream) => {
-                resolver.progress.trace(format_args!("connected to {addr}"));
-                return Ok(*addr);
-            }
-            Err(e) => {
-                resolver.progress.trace(format_args!("{addr}: {e}"));
-                last = match e.kind() {
-                    io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
-                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
-                        "timed out connecting".to_string()
-                    }
-                    _ => e.to_string(),
-                };
-            }
-        }
-    }
-    Err(last)
 }

@@ -1,0 +1,359 @@
+//! One validated [`Config`], built from the parsed command line and the
+//! environment in short named steps. Every value is parsed once, by its own
+//! type ([`values`]); every check that spans several flags lives here. An
+//! error names the flag or the environment variable the bad value came
+//! from, taken from clap's own definition of the flag, and nothing has
+//! touched the network yet.
+
+mod expect;
+mod sources;
+mod target;
+mod tls;
+mod values;
+
+use std::ffi::OsString;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{CommandFactory, FromArgMatches};
+use ureq::http::{HeaderName, HeaderValue};
+
+use crate::cli::{Cli, ENV_EXPECT_JSON, ENV_HEADERS, ENV_PORT_FALLBACK, ENV_URL};
+pub use expect::{Expectations, JsonExpectation, StatusSet};
+pub(crate) use sources::Sources;
+use sources::{env_lines, env_string};
+pub use target::{Target, TargetKind, bare_host, url_host};
+pub use tls::TlsOptions;
+pub use values::{ByteSize, Header, HumanDuration, Method, Output, Port, ResolveEntry};
+
+/// Default `--host`: the container's own loopback.
+pub const DEFAULT_HOST: &str = "127.0.0.1";
+/// Default `--timeout`: 5 s.
+pub const DEFAULT_TIMEOUT: &str = "5s";
+/// Default `--method`.
+pub const DEFAULT_METHOD: &str = "GET";
+/// Default `--max-body`: 64 KiB.
+pub const DEFAULT_MAX_BODY: &str = "64KiB";
+/// Default `--interval` between `--wait` attempts: 1 s.
+pub const DEFAULT_INTERVAL: &str = "1s";
+/// Default `--output`.
+pub const DEFAULT_OUTPUT: &str = "text";
+/// The default healthy set: the Kubernetes httpGet rule, 200 ≤ status < 400.
+pub const DEFAULT_STATUS_SET: &str = "200-399";
+/// Most redirects followed with `--follow-redirects` (the Kubernetes and Go limit).
+pub const MAX_REDIRECTS: u32 = 10;
+
+/// Everything one run of the probe needs, validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// What to check, in command-line order; never empty.
+    pub targets: Vec<Target>,
+    /// One total deadline for all targets together: resolve, connect, TLS,
+    /// request, response headers and the body bytes read.
+    pub timeout: Duration,
+    /// Deadline for connection setup (TCP and TLS); never more than `timeout`.
+    pub connect_timeout: Duration,
+    /// The request method.
+    pub method: Method,
+    /// Request headers in order, names and values already valid for HTTP/1.1.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// The User-Agent header value.
+    pub user_agent: String,
+    /// What a healthy answer looks like.
+    pub expect: Expectations,
+    /// Most body bytes read before the connection is dropped, in bytes.
+    pub max_body: u64,
+    /// Follow up to [`MAX_REDIRECTS`] redirects to the same host.
+    pub follow_redirects: bool,
+    /// Explicit HTTP proxy; `None` means a direct connection whatever the
+    /// environment says.
+    pub proxy: Option<ureq::Proxy>,
+    /// `--wait`: keep probing until healthy or this much time has passed.
+    pub wait: Option<Duration>,
+    /// Pause between attempts with `--wait`.
+    pub interval: Duration,
+    /// Send HTTP requests over this Unix domain socket.
+    pub unix_socket: Option<std::path::PathBuf>,
+    /// Fixed addresses for host and port pairs (`--resolve`), used instead
+    /// of a lookup.
+    pub resolve: Vec<ResolveEntry>,
+    /// TLS verification and client identity for `https://` targets.
+    pub tls: TlsOptions,
+    /// Report format on stdout.
+    pub output: Output,
+    /// How much is printed.
+    pub verbosity: Verbosity,
+}
+
+/// How much is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    /// Nothing on stdout; errors about the invocation still go to stderr.
+    Quiet,
+    /// The report.
+    Normal,
+    /// The report, plus phases, timings and heads on stderr.
+    Verbose,
+}
+
+/// Parses the command line `args` (program name first) and the environment
+/// into a [`Config`].
+///
+/// # Errors
+/// clap's own errors (unknown flag, missing value, non-UTF-8 argument, and the
+/// help and version displays) come back as `clap::Error` inside the
+/// `anyhow::Error`, so the caller can tell them apart; every other error is
+/// one line naming its flag or variable.
+pub fn from_args<I, T>(args: I) -> Result<Config>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let mut command = Cli::command();
+    let matches = command.try_get_matches_from_mut(args)?;
+    let cli = Cli::from_arg_matches(&matches).map_err(|e| anyhow!("{}", e.kind()))?;
+    let src = Sources {
+        command: &command,
+        matches: &matches,
+    };
+    Config::build(cli, &src)
+}
+
+impl Config {
+    /// Builds the validated config from the parsed flags (command line plus
+    /// the environment variables clap reads) and the variables read here
+    /// (`HEALTHPROBE_URL`, `HEALTHPROBE_HEADERS`, `HEALTHPROBE_EXPECT_JSON`,
+    /// `PORT`).
+    ///
+    /// # Errors
+    /// The first invalid value, as one line naming its flag or variable.
+    fn build(cli: Cli, src: &Sources) -> Result<Config> {
+        let tls = TlsOptions::from_cli(&cli, src)?;
+        let timeout = src
+            .parse::<HumanDuration>("timeout", cli.timeout.as_deref(), DEFAULT_TIMEOUT)?
+            .0;
+        let connect_timeout = src
+            .parse_opt::<HumanDuration>("connect_timeout", cli.connect_timeout.as_deref())?
+            .map_or(timeout, |d| d.0)
+            .min(timeout);
+        let method: Method = src.parse("method", cli.method.as_deref(), DEFAULT_METHOD)?;
+        let headers = headers(&cli, src)?;
+        let user_agent = user_agent(&cli, src)?;
+        let expect = expectations(&cli, src, method)?;
+        let max_body = src
+            .parse::<ByteSize>("max_body", cli.max_body.as_deref(), DEFAULT_MAX_BODY)?
+            .0;
+        let proxy =
+            match &cli.proxy {
+                Some(url) => Some(ureq::Proxy::new(url).map_err(|e| {
+                    anyhow!("{}: {url:?} is not a proxy URL ({e})", src.name("proxy"))
+                })?),
+                None => None,
+            };
+        let resolve = cli
+            .resolve
+            .iter()
+            .map(|t| t.parse().with_context(|| src.name("resolve")))
+            .collect::<Result<Vec<ResolveEntry>>>()?;
+        let wait = src
+            .parse_opt::<HumanDuration>("wait", cli.wait.as_deref())?
+            .map(|d| d.0);
+        let interval = src
+            .parse::<HumanDuration>("interval", cli.interval.as_deref(), DEFAULT_INTERVAL)?
+            .0;
+        if cli.unix_socket.is_some() && proxy.is_some() {
+            bail!(
+                "{} and {} cannot be combined: the socket is the connection",
+                src.name("unix_socket"),
+                src.name("proxy")
+            );
+        }
+        let output: Output = src.parse("output", cli.output.as_deref(), DEFAULT_OUTPUT)?;
+        let verbosity = if cli.quiet {
+            Verbosity::Quiet
+        } else if cli.verbose {
+            Verbosity::Verbose
+        } else {
+            Verbosity::Normal
+        };
+        let targets = targets(&cli, src)?;
+        Ok(Config {
+            targets,
+            timeout,
+            connect_timeout,
+            method,
+            headers,
+            user_agent,
+            expect,
+            max_body,
+            follow_redirects: cli.follow_redirects,
+            proxy,
+            wait,
+            interval,
+            unix_socket: cli.unix_socket,
+            resolve,
+            tls,
+            output,
+            verbosity,
+        })
+    }
+}
+
+/// `HEALTHPROBE_HEADERS` first, then `-H`; a `-H` name replaces the same
+/// name from the environment.
+fn headers(cli: &Cli, src: &Sources) -> Result<Vec<(HeaderName, HeaderValue)>> {
+    let mut headers: Vec<(HeaderName, HeaderValue)> = Vec::new();
+    for line in env_lines(ENV_HEADERS)? {
+        let Header { name, value } = line.parse().context(ENV_HEADERS)?;
+        headers.push((name, value));
+    }
+    let from_env = headers.len();
+    for text in &cli.headers {
+        let Header { name, value } = text.parse().with_context(|| src.name("headers"))?;
+        let mut i = 0;
+        headers.retain(|(n, _)| {
+            i += 1;
+            i > from_env || *n != name
+        });
+        headers.push((name, value));
+    }
+    Ok(headers)
+}
+
+fn user_agent(cli: &Cli, src: &Sources) -> Result<String> {
+    match &cli.user_agent {
+        Some(ua) => {
+            HeaderValue::from_str(ua).map_err(|_| {
+                anyhow!(
+                    "{}: value has characters HTTP/1.1 forbids",
+                    src.name("user_agent")
+                )
+            })?;
+            Ok(ua.clone())
+        }
+        None => Ok(concat!("healthprobe/", env!("CARGO_PKG_VERSION")).to_string()),
+    }
+}
+
+/// The status set, body text and JSON values a healthy answer must have.
+/// `--expect-json` on the command line replaces `HEALTHPROBE_EXPECT_JSON`
+/// (as every other flag replaces its variable).
+fn expectations(cli: &Cli, src: &Sources, method: Method) -> Result<Expectations> {
+    let status: StatusSet = src.parse(
+        "expect_status",
+        cli.expect_status.as_deref(),
+        DEFAULT_STATUS_SET,
+    )?;
+    let json = if cli.expect_json.is_empty() {
+        env_lines(ENV_EXPECT_JSON)?
+            .iter()
+            .map(|line| line.parse().context(ENV_EXPECT_JSON))
+            .collect::<Result<Vec<JsonExpectation>>>()?
+    } else {
+        cli.expect_json
+            .iter()
+            .map(|text| text.parse().with_context(|| src.name("expect_json")))
+            .collect::<Result<Vec<JsonExpectation>>>()?
+    };
+    if method == Method::Head && (cli.expect_body.is_some() || !json.is_empty()) {
+        bail!(
+            "{} HEAD gets no body: {} and {} need GET",
+            src.name("method"),
+            src.name("expect_body"),
+            src.name("expect_json")
+        );
+    }
+    Ok(Expectations {
+        status,
+        body: cli.expect_body.clone(),
+        json,
+    })
+}
+
+/// The targets from the command line or `HEALTHPROBE_URL`, bare paths
+/// joined to `--host` and `--port` (or `PORT`).
+fn targets(cli: &Cli, src: &Sources) -> Result<Vec<Target>> {
+    let port = match &cli.port {
+        Some(text) => Some(text.parse::<Port>().with_context(|| src.name("port"))?.0),
+        None => match env_string(ENV_PORT_FALLBACK)? {
+            Some(text) => Some(text.parse::<Port>().context(ENV_PORT_FALLBACK)?.0),
+            None => None,
+        },
+    };
+    let host = cli.host.as_deref().unwrap_or(DEFAULT_HOST).trim();
+    if host.is_empty() || host.contains(['/', '?', '#', '@', ' ']) {
+        bail!(
+            "{}: {host:?} is not a host name or address",
+            src.name("host")
+        );
+    }
+    let (texts, source) = if cli.targets.is_empty() {
+        let texts: Vec<String> = env_string(ENV_URL)?
+            .map(|v| v.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default();
+        if texts.is_empty() {
+            bail!("no target: give a URL or a path such as /health, or set {ENV_URL}");
+        }
+        (texts, ENV_URL.to_string())
+    } else {
+        (cli.targets.clone(), src.name("targets"))
+    };
+    let targets = texts
+        .iter()
+        .map(|t| Target::parse(t, host, port).with_context(|| source.clone()))
+        .collect::<Result<Vec<_>>>()?;
+    if !cfg!(feature = "tls")
+        && let Some(t) = targets.iter().find(|t| t.is_https())
+    {
+        bail!(
+            "{source}: {}: this build has no TLS (built without the tls feature); \
+             use a build with TLS for https:// targets",
+            t.url
+        );
+    }
+    Ok(targets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn help_names_every_default() {
+        let help = Cli::command().render_long_help().to_string();
+        for default in [
+            DEFAULT_HOST,
+            DEFAULT_TIMEOUT,
+            DEFAULT_METHOD,
+            DEFAULT_MAX_BODY,
+            DEFAULT_INTERVAL,
+            DEFAULT_OUTPUT,
+            DEFAULT_STATUS_SET,
+        ] {
+            assert!(
+                help.contains(&format!("[default: {default}")),
+                "{default} not in help"
+            );
+        }
+    }
+
+    /// Error messages name the flag as clap defines it, or the variable
+    /// the value came from.
+    #[test]
+    fn errors_name_the_flag_or_the_variable() {
+        let error = |args: &[&str]| {
+            let argv = std::iter::once("healthprobe").chain(args.iter().copied());
+            format!("{:#}", from_args(argv).expect_err("refused"))
+        };
+        assert!(error(&["-t", "0", "/h"]).starts_with("--timeout: "));
+        assert!(error(&["--connect-timeout", "x", "/h"]).starts_with("--connect-timeout: "));
+        assert!(error(&["--max-body", "x", "/h"]).starts_with("--max-body: "));
+        assert!(error(&["-o", "yaml", "/h"]).starts_with("--output: "));
+        assert!(error(&["ftp://x/"]).starts_with("TARGET: "));
+    }
+}

@@ -1,0 +1,187 @@
+//! Targets: what a check is aimed at, validated once.
+
+use anyhow::{Context, Result, anyhow, bail};
+use ureq::http::Uri;
+
+use super::values::Port;
+
+/// A validated target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The absolute URL, e.g. `http://127.0.0.1:8000/health` or
+    /// `tcp://127.0.0.1:5432`.
+    pub url: String,
+    /// What kind of check the URL asks for.
+    pub kind: TargetKind,
+}
+
+/// The kind of check a target asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetKind {
+    /// An HTTP(S) request, judged by status and expectations.
+    Http,
+    /// A TCP connect, healthy when it opens (the Kubernetes tcpSocket probe).
+    Tcp {
+        /// Host name or IP address, without IPv6 brackets.
+        host: String,
+        /// Port, 1-65535.
+        port: u16,
+    },
+}
+
+/// A URL host without IPv6 brackets: `[::1]` → `::1`.
+pub fn bare_host(host: &str) -> &str {
+    host.trim_start_matches('[').trim_end_matches(']')
+}
+
+/// A host as it stands in a URL authority: IPv6 addresses in brackets.
+pub fn url_host(host: &str) -> String {
+    let host = bare_host(host);
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    }
+}
+
+impl Target {
+    /// Checks and normalises one target: an `http://` or `https://` URL
+    /// with a host (IPv6 literals in brackets) and a port in 1-65535, a
+    /// `tcp://host:port`, or a bare path that is joined to `host` and
+    /// `port`.
+    ///
+    /// # Errors
+    /// Another scheme, no host, port 0 or above 65535, a URL `http::Uri`
+    /// refuses, userinfo in the URL, or a bare path when no port is known.
+    pub fn parse(text: &str, host: &str, port: Option<u16>) -> Result<Target> {
+        let url = if text.starts_with('/') {
+            let port = port.ok_or_else(|| {
+                anyhow!(
+                    "{text} is a bare path but no port is set: give --port, \
+                     HEALTHPROBE_PORT or PORT, or a full URL"
+                )
+            })?;
+            format!("http://{}:{port}{text}", url_host(host))
+        } else {
+            text.to_string()
+        };
+        let scheme_end = url.find("://").ok_or_else(|| {
+            anyhow!("{text:?} is neither an http(s):// URL nor a path like /health")
+        })?;
+        let scheme = url[..scheme_end].to_ascii_lowercase();
+        if scheme != "http" && scheme != "https" && scheme != "tcp" {
+            bail!(
+                "{text:?}: scheme {scheme}:// is not supported (use http://, https:// or tcp://)"
+            );
+        }
+        // Explicit port check first: http::Uri reports an out-of-range port
+        // only as "invalid authority".
+        let authority_end = url[scheme_end + 3..]
+            .find(['/', '?', '#'])
+            .map_or(url.len(), |i| i + scheme_end + 3);
+        let authority = &url[scheme_end + 3..authority_end];
+        if authority.contains('@') {
+            bail!(
+                "{text:?}: user:password@ in the URL is not supported; use -H 'Authorization: …'"
+            );
+        }
+        let host_part_end = if authority.starts_with('[') {
+            authority.find(']').map_or(authority.len(), |i| i + 1)
+        } else {
+            authority.find(':').unwrap_or(authority.len())
+        };
+        if host_part_end == 0
+            || authority[..host_part_end]
+                .trim_matches(['[', ']'])
+                .is_empty()
+        {
+            bail!("{text:?} has no host");
+        }
+        if let Some(port) = authority[host_part_end..].strip_prefix(':') {
+            port.parse::<Port>().with_context(|| format!("{text:?}"))?;
+        }
+        let uri: Uri = url
+            .parse()
+            .with_context(|| format!("{text:?} is not a valid URL"))?;
+        let Some(host) = uri.host().filter(|h| !h.is_empty()) else {
+            bail!("{text:?} has no host");
+        };
+        if scheme == "tcp" {
+            let port = uri
+                .port_u16()
+                .ok_or_else(|| anyhow!("{text:?}: a tcp:// target needs a port"))?;
+            if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+                bail!("{text:?}: a tcp:// target is only host:port");
+            }
+            let host = bare_host(host).to_string();
+            return Ok(Target {
+                url: format!("tcp://{}", uri.authority().map_or("", |a| a.as_str())),
+                kind: TargetKind::Tcp { host, port },
+            });
+        }
+        // The scheme in lower case from here on, so that every later check
+        // reads one form.
+        let shown = uri.to_string();
+        let rest = shown.find("://").map_or("", |i| &shown[i..]);
+        let mut url = format!("{scheme}{rest}");
+        if uri.path() == "/" && uri.query().is_none() && !url.ends_with('/') {
+            url.push('/');
+        }
+        Ok(Target {
+            url,
+            kind: TargetKind::Http,
+        })
+    }
+
+    /// Whether the check speaks TLS (`https://`).
+    pub fn is_https(&self) -> bool {
+        self.url.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_take_urls_ipv6_and_bare_paths() {
+        let t = |s, p| Target::parse(s, "127.0.0.1", p).map(|t| t.url);
+        for (text, port, want) in [
+            ("/health", Some(8000), "http://127.0.0.1:8000/health"),
+            ("http://[::1]:8080/health", None, "http://[::1]:8080/health"),
+            ("https://example.test", None, "https://example.test/"),
+            ("HTTP://Example.test:80/a", None, "http://Example.test:80/a"),
+            ("tcp://db:5432", None, "tcp://db:5432"),
+        ] {
+            assert_eq!(t(text, port).ok().as_deref(), Some(want), "{text}");
+        }
+        assert_eq!(
+            Target::parse("/h", "::1", Some(1)).map(|t| t.url).ok(),
+            Some("http://[::1]:1/h".to_string())
+        );
+        for bad in [
+            "/health",
+            "ftp://x/",
+            "http://x:0/",
+            "http://x:65536/",
+            "http://:80/",
+            "http:///",
+            "localhost:8000",
+            "http://x:abc/",
+            "http://u:p@x/",
+            "tcp://x/",
+            "tcp://x:80/path",
+        ] {
+            assert!(t(bad, None).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn hosts_lose_and_gain_ipv6_brackets() {
+        assert_eq!(bare_host("[::1]"), "::1");
+        assert_eq!(bare_host("a.test"), "a.test");
+        assert_eq!(url_host("::1"), "[::1]");
+        assert_eq!(url_host("[::1]"), "[::1]");
+        assert_eq!(url_host("127.0.0.1"), "127.0.0.1");
+    }
+}

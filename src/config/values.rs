@@ -1,0 +1,326 @@
+//! Value types that parse themselves (`FromStr`), each with its table test
+//! below: durations, sizes, ports, `--resolve` entries, request headers,
+//! the method and the report format. (What a healthy answer looks like is
+//! in `expect.rs`.)
+//! An error says what is wrong with the text; the caller adds which flag or
+//! variable it came from.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{Context, Error, Result, anyhow, bail};
+use ureq::http::{HeaderName, HeaderValue};
+
+use super::target::bare_host;
+
+/// A duration as Docker and Kubernetes users write it: humantime (`500ms`,
+/// `2s`, `1m30s`) or a bare number of seconds (`3`, `0.5`). Never zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HumanDuration(pub Duration);
+
+impl FromStr for HumanDuration {
+    type Err = Error;
+
+    /// # Errors
+    /// Empty, unparseable, negative or zero durations.
+    fn from_str(text: &str) -> Result<Self> {
+        let text = text.trim();
+        if text.is_empty() {
+            bail!("empty duration");
+        }
+        let duration = if text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            let secs: f64 = text
+                .parse()
+                .map_err(|_| anyhow!("{text:?} is not a duration"))?;
+            Duration::try_from_secs_f64(secs).map_err(|_| anyhow!("{text:?} is out of range"))?
+        } else if text.starts_with('-') {
+            bail!("{text:?} is negative");
+        } else {
+            humantime::parse_duration(text).map_err(|e| anyhow!("{text:?}: {e}"))?
+        };
+        if duration.is_zero() {
+            bail!("{text:?} is zero; a probe needs time");
+        }
+        Ok(HumanDuration(duration))
+    }
+}
+
+/// A size in bytes: a bare number, or a number with `k`/`KiB`, `M`/`MiB`,
+/// `G`/`GiB` (1024 multiples, as curl) or `kB`/`KB`, `MB`, `GB` (1000
+/// multiples).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteSize(pub u64);
+
+impl FromStr for ByteSize {
+    type Err = Error;
+
+    /// # Errors
+    /// Empty, unparseable or overflowing sizes, and unknown units.
+    fn from_str(text: &str) -> Result<Self> {
+        let text = text.trim();
+        let split = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
+        let (digits, unit) = text.split_at(split);
+        if digits.is_empty() {
+            bail!("{text:?} is not a size (e.g. 64KiB, 10k, 4096)");
+        }
+        let number: u64 = digits
+            .parse()
+            .map_err(|_| anyhow!("{text:?} is too large"))?;
+        let multiplier: u64 = match unit.trim() {
+            "" | "B" | "b" => 1,
+            "k" | "K" | "KiB" | "kiB" => 1 << 10,
+            "m" | "M" | "MiB" => 1 << 20,
+            "g" | "G" | "GiB" => 1 << 30,
+            "kB" | "KB" => 1_000,
+            "MB" => 1_000_000,
+            "GB" => 1_000_000_000,
+            other => bail!("unknown size unit {other:?} (use KiB, MiB, GiB, kB, MB, GB)"),
+        };
+        number
+            .checked_mul(multiplier)
+            .map(ByteSize)
+            .ok_or_else(|| anyhow!("{text:?} is too large"))
+    }
+}
+
+/// A TCP port, 1-65535 (the same rule for URLs and for `--port`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Port(pub u16);
+
+impl FromStr for Port {
+    type Err = Error;
+
+    /// # Errors
+    /// Not a number, or outside 1-65535.
+    fn from_str(text: &str) -> Result<Self> {
+        match text.trim().parse::<u32>() {
+            Ok(p @ 1..=65535) => Ok(Port(p as u16)),
+            Ok(p) => bail!("port {p} is outside 1-65535"),
+            Err(_) => bail!("{text:?} is not a port number"),
+        }
+    }
+}
+
+/// `--resolve HOST:PORT:ADDR[,ADDR]`: the addresses to connect to for a host
+/// and port, in the order to try them (curl's option of the same name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolveEntry {
+    /// Host name, lower case, without IPv6 brackets.
+    pub host: String,
+    /// Port the entry applies to.
+    pub port: u16,
+    /// Addresses in the order they are tried.
+    pub addrs: Vec<std::net::IpAddr>,
+}
+
+impl FromStr for ResolveEntry {
+    type Err = Error;
+
+    /// Parses `HOST:PORT:ADDR[,ADDR]`; IPv6 addresses may be in brackets.
+    ///
+    /// # Errors
+    /// A missing part, a port outside 1-65535, or an address that is not an
+    /// IP address.
+    fn from_str(text: &str) -> Result<Self> {
+        let mut parts = text.splitn(3, ':');
+        let (Some(host), Some(port), Some(addrs)) = (parts.next(), parts.next(), parts.next())
+        else {
+            bail!("{text:?} is not HOST:PORT:ADDR (e.g. app.internal:443:127.0.0.1)");
+        };
+        if host.is_empty() {
+            bail!("{text:?} has no host");
+        }
+        let Port(port) = port.parse().with_context(|| format!("{text:?}"))?;
+        let addrs = addrs
+            .split(',')
+            .map(|a| {
+                bare_host(a.trim())
+                    .parse()
+                    .map_err(|_| anyhow!("{a:?} is not an IP address"))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ResolveEntry {
+            host: host.to_ascii_lowercase(),
+            port,
+            addrs,
+        })
+    }
+}
+
+/// One `Name: value` request header, valid for HTTP/1.1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    /// The name, lower case (HTTP header names are case-insensitive).
+    pub name: HeaderName,
+    /// The value, surrounding whitespace trimmed.
+    pub value: HeaderValue,
+}
+
+impl FromStr for Header {
+    type Err = Error;
+
+    /// # Errors
+    /// CR, LF or NUL anywhere (header injection), no colon, an empty or
+    /// invalid header name (RFC 9110 token), or a value that is not valid
+    /// in HTTP/1.1.
+    fn from_str(text: &str) -> Result<Self> {
+        if let Some(bad) = text.chars().find(|c| matches!(c, '\r' | '\n' | '\0')) {
+            bail!("{text:?} contains {bad:?}, which would split the request");
+        }
+        let (name, value) = text
+            .split_once(':')
+            .ok_or_else(|| anyhow!("{text:?} is not 'Name: value' (no colon)"))?;
+        let name = HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|_| anyhow!("{:?} is not a valid header name", name.trim()))?;
+        let value = HeaderValue::from_str(value.trim())
+            .map_err(|_| anyhow!("the value of {name} has characters HTTP/1.1 forbids"))?;
+        Ok(Header { name, value })
+    }
+}
+
+/// The request method of a check: only methods without a request body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// `GET`: status and body are judged.
+    Get,
+    /// `HEAD`: only the status is judged.
+    Head,
+}
+
+impl Method {
+    /// The method as sent on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+        }
+    }
+}
+
+impl FromStr for Method {
+    type Err = Error;
+
+    /// `GET` or `HEAD`, in any case.
+    ///
+    /// # Errors
+    /// Any other method.
+    fn from_str(text: &str) -> Result<Self> {
+        match text.to_ascii_uppercase().as_str() {
+            "GET" => Ok(Method::Get),
+            "HEAD" => Ok(Method::Head),
+            _ => bail!("method {text:?} is not supported (GET or HEAD)"),
+        }
+    }
+}
+
+/// Report format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// One line per target, made for `docker inspect` (Docker keeps 4096 bytes).
+    Text,
+    /// One JSON object with a `checks` array.
+    Json,
+}
+
+impl FromStr for Output {
+    type Err = Error;
+
+    /// `text` or `json`.
+    ///
+    /// # Errors
+    /// Any other format.
+    fn from_str(text: &str) -> Result<Self> {
+        match text {
+            "text" => Ok(Output::Text),
+            "json" => Ok(Output::Json),
+            other => bail!("format {other:?} is not text or json"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok<T: FromStr<Err = Error>>(text: &str) -> T {
+        text.parse()
+            .unwrap_or_else(|e| panic!("{text:?} refused: {e:#}"))
+    }
+
+    fn refused<T: FromStr<Err = Error> + std::fmt::Debug>(bad: &[&str]) {
+        for text in bad {
+            assert!(text.parse::<T>().is_err(), "{text:?} accepted");
+        }
+    }
+
+    #[test]
+    fn durations_accept_humantime_and_bare_seconds() {
+        for (text, want) in [
+            ("3", Duration::from_secs(3)),
+            ("0.5", Duration::from_millis(500)),
+            ("500ms", Duration::from_millis(500)),
+            ("1m", Duration::from_secs(60)),
+        ] {
+            assert_eq!(ok::<HumanDuration>(text).0, want, "{text}");
+        }
+        refused::<HumanDuration>(&["", "0", "0s", "-1", "-1s", "abc", "1.2.3", "5 parsecs"]);
+    }
+
+    #[test]
+    fn sizes_use_binary_and_decimal_units() {
+        for (text, want) in [
+            ("64KiB", 65536),
+            ("10k", 10240),
+            ("1MB", 1_000_000),
+            ("4096", 4096),
+        ] {
+            assert_eq!(ok::<ByteSize>(text).0, want, "{text}");
+        }
+        refused::<ByteSize>(&["", "k", "-1", "10 parsecs", "99999999999999999999"]);
+    }
+
+    #[test]
+    fn ports_are_1_to_65535() {
+        assert_eq!(ok::<Port>("8080").0, 8080);
+        assert_eq!(ok::<Port>("65535").0, 65535);
+        refused::<Port>(&["0", "65536", "abc", "", "-1"]);
+    }
+
+    #[test]
+    fn headers_refuse_injection_and_bad_names() {
+        let h: Header = ok("X-Token:  abc ");
+        assert_eq!(
+            (h.name.as_str(), h.value.to_str().ok()),
+            ("x-token", Some("abc"))
+        );
+        refused::<Header>(&[
+            "X-A: b\r\nX-B: c",
+            "X-A: b\n",
+            "X-A: \0",
+            "NoColon",
+            ": empty",
+            "Bad Name: x",
+        ]);
+    }
+
+    #[test]
+    fn resolve_entries_take_ipv6_and_lists() {
+        let e: ResolveEntry = ok("Local.Test:80:[::1],127.0.0.1");
+        assert_eq!(
+            (e.host.as_str(), e.port, e.addrs.len()),
+            ("local.test", 80, 2)
+        );
+        refused::<ResolveEntry>(&["h:80", ":80:127.0.0.1", "h:0:127.0.0.1", "h:80:nope"]);
+    }
+
+    #[test]
+    fn methods_and_formats() {
+        assert_eq!(ok::<Method>("head"), Method::Head);
+        assert_eq!(ok::<Method>("GET"), Method::Get);
+        refused::<Method>(&["POST", ""]);
+        assert_eq!(ok::<Output>("json"), Output::Json);
+        refused::<Output>(&["JSON", "yaml"]);
+    }
+}

@@ -1,0 +1,20 @@
+//! The integration tests, one binary (as ripgrep and xh do): the real
+//! healthprobe binary against servers on loopback.
+//!
+//! - `cli`: every flag and variable, the report formats;
+//! - `hostile`: servers that stall, lie or break, bad input, signals;
+//! - `tls`: HTTPS against rustls servers with rcgen certificates;
+//! - `wait`: `--wait`, `tcp://`, Unix sockets;
+//! - `regressions`: one test per defect, named after it;
+//! - `support`: the scripted server, tiny_http, a black hole, the command
+//!   helper and the assertion helpers.
+//!
+//! `HEALTHPROBE_TEST_BIN` (and `HEALTHPROBE_TEST_RUNNER`, such as
+//! `qemu-aarch64-static`) run the same tests against another binary.
+
+mod cli;
+mod hostile;
+mod regressions;
+mod support;
+mod tls;
+mod wait;

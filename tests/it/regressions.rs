@@ -1,0 +1,109 @@
+//! One test per defect found, named after what it pins. Each failed on the
+//! code before its fix.
+
+use std::time::Duration;
+
+use crate::support::{QUICK, SLACK, Scripted, probe, response, run};
+
+/// A server that redirects `first_path` to `location`, and answers 200
+/// `ok` to anything else.
+fn redirecting(first_path: &'static str, location: &'static str) -> Scripted {
+    Scripted::start(move |mut c| {
+        let head = if c.request.starts_with(&format!("GET {first_path} ")) {
+            response("302 Found", &format!("location: {location}\r\n"), "")
+        } else {
+            response("200 OK", "", "ok")
+        };
+        c.send(&head);
+    })
+}
+
+/// The path of each request line the server received, in order.
+fn paths(server: &Scripted) -> Vec<String> {
+    server
+        .requests()
+        .iter()
+        .filter_map(|r| r.split(' ').nth(1).map(str::to_string))
+        .collect()
+}
+
+/// `HEALTHPROBE_QUIET=1` was refused ("invalid value '1' for '--quiet'"),
+/// although every boolean variable promises 1/0, true/false, yes/no, on/off.
+#[test]
+fn quiet_variable_takes_1_0_like_every_boolean_variable() {
+    let server = Scripted::reply(response("200 OK", "", "ok"));
+    for (value, prints) in [
+        ("1", false),
+        ("yes", false),
+        ("on", false),
+        ("0", true),
+        ("off", true),
+    ] {
+        let out = run(probe().env("HEALTHPROBE_QUIET", value).arg(server.url("/")));
+        out.expect(0, QUICK);
+        assert_eq!(
+            out.stdout.is_empty(),
+            !prints,
+            "HEALTHPROBE_QUIET={value}: {out:#?}"
+        );
+        assert_eq!(out.stderr, "", "HEALTHPROBE_QUIET={value}");
+    }
+}
+
+/// `--wait 1s --timeout 10s` against a silent server said "timed out after
+/// 10s" after 1 s: the reason named the flag, not the time the attempt had.
+#[test]
+fn a_wait_shorter_than_the_timeout_names_the_time_the_attempt_had() {
+    let server = Scripted::start(|c| c.stall());
+    let out = run(probe().args(["--wait", "1s", "--timeout", "10s", &server.url("/health")]));
+    out.expect(1, Duration::from_secs(1) + SLACK);
+    out.stdout_is(&format!(
+        "unhealthy: GET {}: timed out after 1s waiting for response headers",
+        server.url("/health")
+    ));
+}
+
+/// A `Location` of `?x` against `/a/b?q=1` went to `/a/?x`; RFC 3986 says
+/// `/a/b?x`.
+#[test]
+fn a_query_only_location_keeps_the_path() {
+    let server = redirecting("/a/b?q=1", "?x");
+    run(probe().args(["--follow-redirects", &server.url("/a/b?q=1")])).expect(0, QUICK);
+    assert_eq!(paths(&server), ["/a/b?q=1", "/a/b?x"]);
+}
+
+/// `../` in a `Location` was sent as it was, not removed (RFC 3986 §5.2.4).
+#[test]
+fn dot_segments_in_a_location_are_removed() {
+    let server = redirecting("/a/b/c", "../d/./e");
+    run(probe().args(["--follow-redirects", &server.url("/a/b/c")])).expect(0, QUICK);
+    assert_eq!(paths(&server), ["/a/b/c", "/a/d/e"]);
+}
+
+/// A `Location` of `HTTP://same-host/…` was resolved by one check and then
+/// refused as not http(s) by the next, so the 302 was judged instead of the
+/// page it points to.
+#[test]
+fn an_upper_case_scheme_in_a_location_is_followed() {
+    let server = Scripted::start(|mut c| {
+        let port = c.stream.local_addr().map(|a| a.port()).unwrap_or(0);
+        let head = if c.request.starts_with("GET /old ") {
+            response(
+                "302 Found",
+                &format!("location: HTTP://127.0.0.1:{port}/new\r\n"),
+                "",
+            )
+        } else {
+            response("200 OK", "", "ok")
+        };
+        c.send(&head);
+    });
+    let out = run(probe().args([
+        "--follow-redirects",
+        "--expect-status",
+        "200",
+        &server.url("/old"),
+    ]));
+    out.expect(0, QUICK).stdout_has("-> 200 OK in ");
+    assert_eq!(paths(&server), ["/old", "/new"]);
+}
