@@ -58,7 +58,9 @@ pub const ENV_PORT_FALLBACK: &str = "PORT";
 pub struct Cli {
     /// Targets to check: http://… or https://… URLs, tcp://host:port (healthy
     /// when a TCP connection opens), or a bare path such as /health meaning
-    /// http://{--host}:{--port}/health.
+    /// http://{--host}:{--port}/health. ${NAME} and ${NAME:-default} are
+    /// filled from the environment here and in --host, --port, -H, --user,
+    /// --servername, --expect-body and --expect-json ($$ is a literal $).
     ///
     /// With none given, HEALTHPROBE_URL is read (several targets may be
     /// separated by spaces). Several targets are checked concurrently within
@@ -109,6 +111,17 @@ pub struct Cli {
     /// header [env: HEALTHPROBE_HEADERS, one header per line].
     #[arg(short = 'H', long = "header", value_name = "HEADER", action = ArgAction::Append)]
     pub headers: Vec<String>,
+
+    /// Basic credentials USER:PASSWORD (as curl's -u); an explicit
+    /// -H 'Authorization: …' wins. Never printed.
+    #[arg(
+        short = 'u',
+        long,
+        value_name = "USER:PASSWORD",
+        env = "HEALTHPROBE_USER",
+        hide_env_values = true
+    )]
+    pub user: Option<String>,
 
     /// User-Agent header [default: healthprobe/<version>].
     #[arg(long, value_name = "TEXT", env = "HEALTHPROBE_USER_AGENT")]
@@ -216,4 +229,10 @@ pub struct Cli {
     /// Print phases with timings and the request and response heads to stderr.
     #[arg(short = 'v', long, env = "HEALTHPROBE_VERBOSE", value_parser = boolish())]
     pub verbose: bool,
+
+    /// After `--`: the command to run once every target is healthy. It
+    /// replaces healthprobe (same PID, looked up on PATH), with its
+    /// arguments verbatim; it is never started when a target is unhealthy.
+    #[arg(last = true, value_name = "CMD", allow_hyphen_values = true, value_parser = clap::value_parser!(std::ffi::OsString))]
+    pub command: Vec<std::ffi::OsString>,
 }

@@ -103,7 +103,29 @@ where
     };
     let verdict = probe::run(&config, &trace);
     report::write(&mut std::io::stdout().lock(), &verdict, &config);
-    ExitStatus::from(&verdict)
+    let status = ExitStatus::from(&verdict);
+    if status == ExitStatus::Healthy
+        && let Some((program, args)) = config.exec.split_first()
+    {
+        return exec(program, args);
+    }
+    status
+}
+
+/// Replaces this process with `program` (looked up on PATH) and `args`,
+/// verbatim: same PID, no child, so signals reach the program and no zombie
+/// is left (what an entrypoint in a shell-less image needs). Returns only
+/// when the program cannot be executed, after one line on stderr naming it
+/// and the OS's reason.
+fn exec(program: &OsString, args: &[OsString]) -> ExitStatus {
+    use std::os::unix::process::CommandExt;
+    let error = std::process::Command::new(program).args(args).exec();
+    let _ = writeln!(
+        std::io::stderr(),
+        "healthprobe: error: cannot run {}: {error}",
+        program.to_string_lossy()
+    );
+    ExitStatus::Unhealthy
 }
 
 /// Prints an invocation error as one line on stderr. clap's help and version

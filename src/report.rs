@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::config::{Config, DEFAULT_STATUS_SET, Output, Verbosity};
+use crate::config::{Config, DEFAULT_STATUS_SET, Output, Verbosity, is_secret_header};
 use crate::probe::{Check, Event, Failure, Trace, Verdict};
 
 /// The JSON report: `{"healthy": bool, "checks": [...]}`.
@@ -187,7 +187,12 @@ impl Trace for StderrTrace {
                 let head = String::from_utf8_lossy(sent);
                 head.split("\r\n")
                     .take_while(|l| !l.is_empty())
-                    .try_for_each(|line| writeln!(err, "> {line}"))
+                    .try_for_each(|line| match line.split_once(':') {
+                        Some((name, _)) if is_secret_header(name.trim()) => {
+                            writeln!(err, "> {name}: <redacted>")
+                        }
+                        _ => writeln!(err, "> {line}"),
+                    })
             }
             Event::ResponseHead {
                 version,

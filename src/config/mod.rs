@@ -5,6 +5,8 @@
 //! from, taken from clap's own definition of the flag, and nothing has
 //! touched the network yet.
 
+mod auth;
+mod expand;
 mod expect;
 mod sources;
 mod target;
@@ -19,10 +21,13 @@ use clap::{CommandFactory, FromArgMatches};
 use ureq::http::{HeaderName, HeaderValue};
 
 use crate::cli::{Cli, ENV_EXPECT_JSON, ENV_HEADERS, ENV_PORT_FALLBACK, ENV_URL};
+pub use auth::{UserPassword, is_secret_header};
+use expand::expand_env;
 pub use expect::{Expectations, JsonExpectation, StatusSet};
 pub(crate) use sources::Sources;
 use sources::{env_lines, env_string};
-pub use target::{Target, TargetKind, bare_host, url_host};
+
+pub use target::{Target, TargetKind, bare_host, redact_userinfo, url_host};
 pub use tls::TlsOptions;
 pub use values::{ByteSize, Header, HumanDuration, Method, Output, Port, ResolveEntry};
 
@@ -57,6 +62,9 @@ pub struct Config {
     pub method: Method,
     /// Request headers in order, names and values already valid for HTTP/1.1.
     pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// `Authorization: Basic …` from `--user`, marked sensitive; a target's
+    /// own credentials and an explicit `-H 'Authorization: …'` come first.
+    pub authorization: Option<HeaderValue>,
     /// The User-Agent header value.
     pub user_agent: String,
     /// What a healthy answer looks like.
@@ -83,6 +91,9 @@ pub struct Config {
     pub output: Output,
     /// How much is printed.
     pub verbosity: Verbosity,
+    /// The command after `--` (program first), run in place of healthprobe
+    /// once every target is healthy; empty when none was given.
+    pub exec: Vec<OsString>,
 }
 
 /// How much is printed.
@@ -127,7 +138,8 @@ impl Config {
     ///
     /// # Errors
     /// The first invalid value, as one line naming its flag or variable.
-    fn build(cli: Cli, src: &Sources) -> Result<Config> {
+    fn build(mut cli: Cli, src: &Sources) -> Result<Config> {
+        expand_values(&mut cli, src)?;
         let tls = TlsOptions::from_cli(&cli, src)?;
         let timeout = src
             .parse::<HumanDuration>("timeout", cli.timeout.as_deref(), DEFAULT_TIMEOUT)?
@@ -139,17 +151,23 @@ impl Config {
         let method: Method = src.parse("method", cli.method.as_deref(), DEFAULT_METHOD)?;
         let headers = headers(&cli, src)?;
         let user_agent = user_agent(&cli, src)?;
+        let authorization = src
+            .parse_opt::<UserPassword>("user", cli.user.as_deref())?
+            .map(|u| u.authorization);
         let expect = expectations(&cli, src, method)?;
         let max_body = src
             .parse::<ByteSize>("max_body", cli.max_body.as_deref(), DEFAULT_MAX_BODY)?
             .0;
-        let proxy =
-            match &cli.proxy {
-                Some(url) => Some(ureq::Proxy::new(url).map_err(|e| {
-                    anyhow!("{}: {url:?} is not a proxy URL ({e})", src.name("proxy"))
-                })?),
-                None => None,
-            };
+        let proxy = match &cli.proxy {
+            Some(url) => Some(ureq::Proxy::new(url).map_err(|e| {
+                anyhow!(
+                    "{}: {:?} is not a proxy URL ({e})",
+                    src.name("proxy"),
+                    redact_userinfo(url)
+                )
+            })?),
+            None => None,
+        };
         let resolve = cli
             .resolve
             .iter()
@@ -183,6 +201,7 @@ impl Config {
             connect_timeout,
             method,
             headers,
+            authorization,
             user_agent,
             expect,
             max_body,
@@ -195,15 +214,52 @@ impl Config {
             tls,
             output,
             verbosity,
+            exec: cli.command,
         })
     }
+}
+
+/// Fills `${NAME}` from the environment in the values that take it:
+/// targets, `--host`, `--port`, `-H`, `--user`, `--servername`,
+/// `--expect-body` and `--expect-json` (the variables read outside clap are
+/// expanded where they are read). The command after `--` is never touched.
+fn expand_values(cli: &mut Cli, src: &Sources) -> Result<()> {
+    let one = |id: &str, value: &mut Option<String>| -> Result<()> {
+        if let Some(text) = value {
+            *text = expand_env(text).with_context(|| src.name(id))?;
+        }
+        Ok(())
+    };
+    one("host", &mut cli.host)?;
+    one("port", &mut cli.port)?;
+    one("user", &mut cli.user)?;
+    one("servername", &mut cli.servername)?;
+    one("expect_body", &mut cli.expect_body)?;
+    for (id, values) in [
+        ("targets", &mut cli.targets),
+        ("headers", &mut cli.headers),
+        ("expect_json", &mut cli.expect_json),
+    ] {
+        for text in values.iter_mut() {
+            *text = expand_env(text).with_context(|| src.name(id))?;
+        }
+    }
+    Ok(())
+}
+
+/// The lines of a multi-line variable, each with `${NAME}` filled.
+fn expanded_env_lines(name: &str) -> Result<Vec<String>> {
+    env_lines(name)?
+        .iter()
+        .map(|line| expand_env(line).context(name.to_string()))
+        .collect()
 }
 
 /// `HEALTHPROBE_HEADERS` first, then `-H`; a `-H` name replaces the same
 /// name from the environment.
 fn headers(cli: &Cli, src: &Sources) -> Result<Vec<(HeaderName, HeaderValue)>> {
     let mut headers: Vec<(HeaderName, HeaderValue)> = Vec::new();
-    for line in env_lines(ENV_HEADERS)? {
+    for line in expanded_env_lines(ENV_HEADERS)? {
         let Header { name, value } = line.parse().context(ENV_HEADERS)?;
         headers.push((name, value));
     }
@@ -245,7 +301,7 @@ fn expectations(cli: &Cli, src: &Sources, method: Method) -> Result<Expectations
         DEFAULT_STATUS_SET,
     )?;
     let json = if cli.expect_json.is_empty() {
-        env_lines(ENV_EXPECT_JSON)?
+        expanded_env_lines(ENV_EXPECT_JSON)?
             .iter()
             .map(|line| line.parse().context(ENV_EXPECT_JSON))
             .collect::<Result<Vec<JsonExpectation>>>()?
@@ -289,7 +345,9 @@ fn targets(cli: &Cli, src: &Sources) -> Result<Vec<Target>> {
     }
     let (texts, source) = if cli.targets.is_empty() {
         let texts: Vec<String> = env_string(ENV_URL)?
-            .map(|v| v.split_whitespace().map(str::to_string).collect())
+            .map(|v| v.split_whitespace().map(expand_env).collect::<Result<_>>())
+            .transpose()
+            .context(ENV_URL)?
             .unwrap_or_default();
         if texts.is_empty() {
             bail!("no target: give a URL or a path such as /health, or set {ENV_URL}");

@@ -1,18 +1,26 @@
 //! Targets: what a check is aimed at, validated once.
 
 use anyhow::{Context, Result, anyhow, bail};
-use ureq::http::Uri;
+use percent_encoding::percent_decode_str;
+use ureq::http::{HeaderValue, Uri};
 
+use super::auth::basic;
 use super::values::Port;
 
 /// A validated target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
-    /// The absolute URL, e.g. `http://127.0.0.1:8000/health` or
-    /// `tcp://127.0.0.1:5432`.
+    /// The absolute URL requested, without credentials, e.g.
+    /// `http://127.0.0.1:8000/health` or `tcp://127.0.0.1:5432`.
     pub url: String,
+    /// The URL as reports show it: `url`, with `user:***@` when the target
+    /// carried credentials (the password is never shown).
+    pub shown: String,
     /// What kind of check the URL asks for.
     pub kind: TargetKind,
+    /// `Authorization: Basic …` from `user:password@` in the URL
+    /// (percent-decoded), marked sensitive.
+    pub authorization: Option<HeaderValue>,
 }
 
 /// The kind of check a target asks for.
@@ -32,6 +40,52 @@ pub enum TargetKind {
 /// A URL host without IPv6 brackets: `[::1]` → `::1`.
 pub fn bare_host(host: &str) -> &str {
     host.trim_start_matches('[').trim_end_matches(']')
+}
+
+/// `text` with the password of any `user:password@` replaced by `***`, for
+/// messages about a URL.
+pub fn redact_userinfo(text: &str) -> String {
+    let Some(start) = text.find("://").map(|i| i + 3) else {
+        return text.to_string();
+    };
+    let end = text[start..]
+        .find(['/', '?', '#'])
+        .map_or(text.len(), |i| i + start);
+    match text[start..end].rfind('@') {
+        Some(at) => {
+            let userinfo = &text[start..start + at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            let hidden = if userinfo.contains(':') { ":***" } else { "" };
+            format!("{}{user}{hidden}{}", &text[..start], &text[start + at..])
+        }
+        None => text.to_string(),
+    }
+}
+
+/// Splits `user:password@` off the authority of `url` (which starts at
+/// `start`): the URL without it, and the Basic `Authorization` value of the
+/// percent-decoded user and password.
+fn take_userinfo(url: &str, start: usize) -> Result<(String, Option<HeaderValue>)> {
+    let end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| i + start);
+    let Some(at) = url[start..end].rfind('@') else {
+        return Ok((url.to_string(), None));
+    };
+    let userinfo = &url[start..start + at];
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    let decode = |part: &str, what: &str| {
+        percent_decode_str(part)
+            .decode_utf8()
+            .map(|p| p.into_owned())
+            .map_err(|_| anyhow!("the {what} in the URL is not UTF-8 once percent-decoded"))
+    };
+    let (user, password) = (decode(user, "user")?, decode(password, "password")?);
+    if user.is_empty() {
+        bail!("the user name before '@' in the URL is empty");
+    }
+    let bare = format!("{}{}", &url[..start], &url[start + at + 1..]);
+    Ok((bare, Some(basic(&user, &password))))
 }
 
 /// A host as it stands in a URL authority: IPv6 addresses in brackets.
@@ -54,6 +108,13 @@ impl Target {
     /// Another scheme, no host, port 0 or above 65535, a URL `http::Uri`
     /// refuses, userinfo in the URL, or a bare path when no port is known.
     pub fn parse(text: &str, host: &str, port: Option<u16>) -> Result<Target> {
+        let shown_text = redact_userinfo(text);
+        let parsed = Self::parse_url(text, host, port);
+        // Messages about the target never show its password.
+        parsed.map_err(|e| anyhow!("{}", format!("{e:#}").replace(text, &shown_text)))
+    }
+
+    fn parse_url(text: &str, host: &str, port: Option<u16>) -> Result<Target> {
         let url = if text.starts_with('/') {
             let port = port.ok_or_else(|| {
                 anyhow!(
@@ -74,6 +135,10 @@ impl Target {
                 "{text:?}: scheme {scheme}:// is not supported (use http://, https:// or tcp://)"
             );
         }
+        let (url, authorization) = take_userinfo(&url, scheme_end + 3)?;
+        if authorization.is_some() && scheme == "tcp" {
+            bail!("{text:?}: a tcp:// target is only host:port");
+        }
         // Explicit port check first: http::Uri reports an out-of-range port
         // only as "invalid authority".
         let authority_end = url[scheme_end + 3..]
@@ -81,9 +146,7 @@ impl Target {
             .map_or(url.len(), |i| i + scheme_end + 3);
         let authority = &url[scheme_end + 3..authority_end];
         if authority.contains('@') {
-            bail!(
-                "{text:?}: user:password@ in the URL is not supported; use -H 'Authorization: …'"
-            );
+            bail!("{text:?} has more than one '@' before the host");
         }
         let host_part_end = if authority.starts_with('[') {
             authority.find(']').map_or(authority.len(), |i| i + 1)
@@ -114,9 +177,12 @@ impl Target {
                 bail!("{text:?}: a tcp:// target is only host:port");
             }
             let host = bare_host(host).to_string();
+            let url = format!("tcp://{}", uri.authority().map_or("", |a| a.as_str()));
             return Ok(Target {
-                url: format!("tcp://{}", uri.authority().map_or("", |a| a.as_str())),
+                shown: url.clone(),
+                url,
                 kind: TargetKind::Tcp { host, port },
+                authorization: None,
             });
         }
         // The scheme in lower case from here on, so that every later check
@@ -127,9 +193,24 @@ impl Target {
         if uri.path() == "/" && uri.query().is_none() && !url.ends_with('/') {
             url.push('/');
         }
+        let shown = match &authorization {
+            Some(_) => {
+                let user = redact_userinfo(text);
+                let userinfo_end = user.rfind('@').map_or(0, |i| i + 1);
+                let start = user.find("://").map_or(0, |i| i + 3);
+                format!(
+                    "{scheme}://{}{}",
+                    &user[start..userinfo_end],
+                    &url[scheme.len() + 3..]
+                )
+            }
+            None => url.clone(),
+        };
         Ok(Target {
             url,
+            shown,
             kind: TargetKind::Http,
+            authorization,
         })
     }
 
@@ -168,12 +249,42 @@ mod tests {
             "http:///",
             "localhost:8000",
             "http://x:abc/",
-            "http://u:p@x/",
             "tcp://x/",
             "tcp://x:80/path",
         ] {
             assert!(t(bad, None).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn credentials_in_urls_become_basic_auth_and_are_never_shown() {
+        let t = Target::parse("http://al%40ice:p%40ss@h:8/x?y", "127.0.0.1", None)
+            .expect("a URL with credentials");
+        assert_eq!(t.url, "http://h:8/x?y");
+        assert_eq!(t.shown, "http://al%40ice:***@h:8/x?y");
+        assert_eq!(t.authorization, Some(basic("al@ice", "p@ss")));
+        let t = Target::parse("HTTPS://bob@h/", "127.0.0.1", None).expect("user only");
+        assert_eq!(
+            (t.url.as_str(), t.shown.as_str()),
+            ("https://h/", "https://bob@h/")
+        );
+        for bad in [
+            "http://:pw@h/",
+            "tcp://u:pw@h:1",
+            "http://u:pw@h:0/",
+            "http://u:pw@h:x/",
+        ] {
+            let error = format!(
+                "{:#}",
+                Target::parse(bad, "127.0.0.1", None).expect_err(bad)
+            );
+            assert!(!error.contains("pw"), "{bad}: {error}");
+        }
+        assert_eq!(
+            redact_userinfo("http://u:secret@h/p@q"),
+            "http://u:***@h/p@q"
+        );
+        assert_eq!(redact_userinfo("/health"), "/health");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::{Context, Error, Result, anyhow, bail};
 use ureq::http::{HeaderName, HeaderValue};
 
+use super::auth::is_secret_header;
 use super::target::bare_host;
 
 /// A duration as Docker and Kubernetes users write it: humantime (`500ms`,
@@ -166,16 +167,23 @@ impl FromStr for Header {
     /// invalid header name (RFC 9110 token), or a value that is not valid
     /// in HTTP/1.1.
     fn from_str(text: &str) -> Result<Self> {
-        if let Some(bad) = text.chars().find(|c| matches!(c, '\r' | '\n' | '\0')) {
-            bail!("{text:?} contains {bad:?}, which would split the request");
-        }
         let (name, value) = text
             .split_once(':')
             .ok_or_else(|| anyhow!("{text:?} is not 'Name: value' (no colon)"))?;
+        // The value of a credentials header is never repeated in a message.
+        let shown = if is_secret_header(name.trim()) {
+            format!("{}: <redacted>", name.trim())
+        } else {
+            text.to_string()
+        };
+        if let Some(bad) = text.chars().find(|c| matches!(c, '\r' | '\n' | '\0')) {
+            bail!("{shown:?} contains {bad:?}, which would split the request");
+        }
         let name = HeaderName::from_bytes(name.trim().as_bytes())
             .map_err(|_| anyhow!("{:?} is not a valid header name", name.trim()))?;
-        let value = HeaderValue::from_str(value.trim())
+        let mut value = HeaderValue::from_str(value.trim())
             .map_err(|_| anyhow!("the value of {name} has characters HTTP/1.1 forbids"))?;
+        value.set_sensitive(is_secret_header(name.as_str()));
         Ok(Header { name, value })
     }
 }
@@ -303,6 +311,12 @@ mod tests {
             ": empty",
             "Bad Name: x",
         ]);
+        let error = "Authorization: Bearer s3cret\n"
+            .parse::<Header>()
+            .expect_err("CR");
+        assert!(!error.to_string().contains("s3cret"), "{error}");
+        let h: Header = "authorization: Bearer x".parse().expect("a header");
+        assert!(h.value.is_sensitive());
     }
 
     #[test]

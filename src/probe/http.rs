@@ -49,7 +49,14 @@ pub(super) fn check(
             method: config.method.as_str(),
             url: &url,
         });
-        let response = match send(&agent, config, &url, host_header.as_deref(), attempt) {
+        let response = match send(
+            &agent,
+            config,
+            target,
+            &url,
+            host_header.as_deref(),
+            attempt,
+        ) {
             Ok(response) => response,
             Err(e) => break Err(reason::describe(&e, progress.phase(), config, attempt)),
         };
@@ -174,9 +181,13 @@ fn with_host(url: &str, name: &str) -> Option<(String, String, String)> {
     Some((format!("{scheme}://{name}{port}{path}"), host, authority))
 }
 
+/// Sends one request to `url` (the target's, or a redirect's on the same
+/// host). Credentials: an explicit `-H 'Authorization: …'` wins, then
+/// `--user`, then the target URL's `user:password@`.
 fn send(
     agent: &Agent,
     config: &Config,
+    target: &Target,
     url: &str,
     host_header: Option<&str>,
     attempt: Attempt,
@@ -197,6 +208,14 @@ fn send(
     }
     for (name, value) in &config.headers {
         request = request.header(name, value);
+    }
+    if !config.headers.iter().any(|(n, _)| n == "authorization")
+        && let Some(basic) = config
+            .authorization
+            .as_ref()
+            .or(target.authorization.as_ref())
+    {
+        request = request.header("authorization", basic);
     }
     request
         .config()

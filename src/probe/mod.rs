@@ -26,7 +26,8 @@ use crate::config::{Config, Target, TargetKind};
 /// The outcome of one check of one target.
 #[derive(Debug, Clone)]
 pub struct Check {
-    /// The URL as given (after bare-path expansion).
+    /// The URL as given (after bare-path expansion), as reports show it: a
+    /// password in it is `***`.
     pub target: String,
     /// The request method (`GET`, `HEAD`), or `TCP` for a `tcp://` target.
     pub method: &'static str,
@@ -48,7 +49,7 @@ pub struct Check {
 impl Check {
     fn new(target: &Target, method: &'static str) -> Check {
         Check {
-            target: target.url.clone(),
+            target: target.shown.clone(),
             method,
             status: None,
             reason: None,
@@ -212,11 +213,21 @@ impl Attempt {
     }
 }
 
+/// The least time the last attempt of a `--wait` is given (or the
+/// `--timeout`, when shorter): 100 ms, enough for a refused connect or a
+/// local answer.
+const LAST_ATTEMPT: Duration = Duration::from_millis(100);
+
 /// Runs the probe: one attempt at every target within `config.timeout`,
 /// or, with `--wait`, attempts every `--interval` until every target has
-/// been healthy once or the wait is over (each attempt's deadline cut short
-/// so that none outlives the wait). The verdict holds each target's last
-/// check. Events go to `trace`.
+/// been healthy once or the wait is over. The wait is used to its end:
+/// when less than an interval remains, the pause is cut so that one last
+/// attempt starts [`LAST_ATTEMPT`] before the end, with its deadline cut to
+/// the end of the wait; no attempt outlives the wait, and a failing probe
+/// returns at its end, not before. Only
+/// targets not yet healthy are checked again; every failure (refused, DNS,
+/// timeout, a bad status) is retried alike. The verdict holds each
+/// target's last check. Events go to `trace`.
 pub fn run(config: &Config, trace: &Arc<dyn Trace>) -> Verdict {
     let Some(wait) = config.wait else {
         let attempt = Attempt::new(config.timeout, None);
@@ -253,11 +264,17 @@ pub fn run(config: &Config, trace: &Arc<dyn Trace>) -> Verdict {
         let verdict = Verdict {
             checks: last.iter().flatten().cloned().collect(),
         };
-        let now = Instant::now();
-        if verdict.healthy() || now + config.interval >= end {
+        let last_attempt = LAST_ATTEMPT.min(config.timeout);
+        let left = end.saturating_duration_since(Instant::now());
+        if verdict.healthy() {
             return verdict;
         }
-        std::thread::sleep(config.interval);
+        if left <= last_attempt {
+            // Nothing useful fits: the rest of the wait, then the verdict.
+            std::thread::sleep(left);
+            return verdict;
+        }
+        std::thread::sleep(config.interval.min(left - last_attempt));
     }
 }
 

@@ -5,6 +5,8 @@
 //! - `hostile`: servers that stall, lie or break, bad input, signals;
 //! - `tls`: HTTPS against rustls servers with rcgen certificates;
 //! - `wait`: `--wait`, `tcp://`, Unix sockets;
+//! - `entrypoint`: `-- CMD` run in place of the probe once healthy;
+//! - `values`: `${NAME}` in values, credentials that are never printed;
 //! - `regressions`: one test per defect, named after it;
 //! - `support`: the scripted server, tiny_http, a black hole, the command
 //!   helper and the assertion helpers.
@@ -13,8 +15,10 @@
 //! `qemu-aarch64-static`) run the same tests against another binary.
 
 mod cli;
+mod entrypoint;
 mod hostile;
 mod regressions;
 mod support;
 mod tls;
+mod values;
 mod wait;

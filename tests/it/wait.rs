@@ -337,3 +337,65 @@ fn unix_socket_with_proxy_is_refused() {
     out.expect(1, QUICK);
     out.stderr_has("--unix-socket").stderr_has("--proxy");
 }
+
+// ---- the wait uses its whole time ------------------------------------------------
+
+/// Runs `--wait WAIT --interval INTERVAL -o json URL`; returns the outcome
+/// and the attempts made.
+fn wait_json(wait: &str, interval: &str, url: &str) -> (crate::support::Outcome, u64) {
+    let out = run(probe().args(["--wait", wait, "--interval", interval, "-o", "json", url]));
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap_or_default();
+    let attempts = doc["checks"][0]["attempts"].as_u64().unwrap_or(0);
+    (out, attempts)
+}
+
+/// `--wait 1s` with the default 1 s interval returned after one attempt, at
+/// once: the next attempt would have started after the wait.
+#[test]
+fn a_one_second_wait_lasts_one_second_against_a_503_and_a_refused_port() {
+    let server = Scripted::reply(response("503 Service Unavailable", "", "loading"));
+    let refused = format!("http://127.0.0.1:{}/", closed_port());
+    for url in [server.url("/health"), refused] {
+        let out = run(probe().args(["--wait", "1s", &url]));
+        out.expect(1, Duration::from_millis(1500));
+        assert!(out.elapsed >= Duration::from_millis(900), "{url}: {out:#?}");
+    }
+}
+
+/// `--wait 3s --interval 500ms` gave up at 2.5 s.
+#[test]
+fn a_wait_makes_attempts_until_its_end() {
+    let server = Scripted::reply(response("503 Service Unavailable", "", "loading"));
+    let (out, attempts) = wait_json("3s", "500ms", &server.url("/health"));
+    out.expect(1, Duration::from_secs(3) + SLACK);
+    assert!(out.elapsed >= Duration::from_millis(2900), "{out:#?}");
+    assert!((5..=8).contains(&attempts), "{attempts} attempts");
+    assert_eq!(server.connections() as u64, attempts);
+}
+
+/// The last attempt is made even when less than an interval remains, with
+/// its deadline cut to the end of the wait.
+#[test]
+fn the_last_attempt_is_made_when_less_than_an_interval_remains() {
+    let port = closed_port();
+    // Up after 1.2 s: the attempts at 0 and 1 s are refused; the next one
+    // after a whole interval (2 s) would be after --wait 1.5s; the last one
+    // at 1.4 s finds it up.
+    let _server = LateServer::start(port, Duration::from_millis(1200));
+    let url = format!("http://127.0.0.1:{port}/health");
+    let out = run(probe().args(["--wait", "1.5s", "--interval", "1s", "-o", "json", &url]));
+    out.expect(0, Duration::from_millis(1500) + SLACK)
+        .stdout_has(r#""attempts":3"#);
+    assert!(out.elapsed >= Duration::from_millis(1300), "{out:#?}");
+}
+
+/// A name that does not resolve (a compose service whose container is not
+/// up yet) is retried like any other failure.
+#[test]
+fn dns_failures_are_retried_until_the_wait_ends() {
+    let (out, attempts) = wait_json("2s", "500ms", "http://no-such-host.invalid:8000/health");
+    out.expect(1, Duration::from_secs(2) + SLACK);
+    assert!(out.elapsed >= Duration::from_millis(1900), "{out:#?}");
+    assert!(attempts >= 3, "{attempts} attempts: {out:#?}");
+    out.stdout_has("could not resolve host");
+}
