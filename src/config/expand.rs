@@ -13,7 +13,11 @@
 //! No crate does exactly this (shellexpand also expands bare `$NAME` and
 //! `~`), so the parser is small and table-tested below.
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail};
+
+use super::Sources;
+use super::sources::env_lines;
+use crate::cli::Cli;
 
 /// Expands `text` with variables from `lookup` (`None`: unset).
 ///
@@ -78,6 +82,42 @@ fn valid_name(name: &str) -> bool {
 /// as unset.
 pub(crate) fn expand_env(text: &str) -> Result<String> {
     expand(text, |name| std::env::var(name).ok())
+}
+
+/// Fills `${NAME}` from the environment in the values that take it:
+/// targets, `--host`, `--port`, `-H`, `--user`, `--servername`,
+/// `--expect-body` and `--expect-json` (the variables read outside clap are
+/// expanded where they are read). The command after `--` is never touched.
+pub(super) fn expand_values(cli: &mut Cli, src: &Sources) -> Result<()> {
+    let one = |id: &str, value: &mut Option<String>| -> Result<()> {
+        if let Some(text) = value {
+            *text = expand_env(text).with_context(|| src.name(id))?;
+        }
+        Ok(())
+    };
+    one("host", &mut cli.host)?;
+    one("port", &mut cli.port)?;
+    one("user", &mut cli.user)?;
+    one("servername", &mut cli.servername)?;
+    one("expect_body", &mut cli.expect_body)?;
+    for (id, values) in [
+        ("targets", &mut cli.targets),
+        ("headers", &mut cli.headers),
+        ("expect_json", &mut cli.expect_json),
+    ] {
+        for text in values.iter_mut() {
+            *text = expand_env(text).with_context(|| src.name(id))?;
+        }
+    }
+    Ok(())
+}
+
+/// The lines of a multi-line variable, each with `${NAME}` filled.
+pub(super) fn expanded_env_lines(name: &str) -> Result<Vec<String>> {
+    env_lines(name)?
+        .iter()
+        .map(|line| expand_env(line).context(name.to_string()))
+        .collect()
 }
 
 #[cfg(test)]

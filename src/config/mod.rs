@@ -22,10 +22,10 @@ use ureq::http::{HeaderName, HeaderValue};
 
 use crate::cli::{Cli, ENV_EXPECT_JSON, ENV_HEADERS, ENV_PORT_FALLBACK, ENV_URL};
 pub use auth::{UserPassword, is_secret_header};
-use expand::expand_env;
+use expand::{expand_env, expand_values, expanded_env_lines};
 pub use expect::{Expectations, JsonExpectation, StatusSet};
 pub(crate) use sources::Sources;
-use sources::{env_lines, env_string};
+use sources::env_string;
 
 pub use target::{Target, TargetKind, bare_host, redact_userinfo, url_host};
 pub use tls::TlsOptions;
@@ -217,42 +217,6 @@ impl Config {
             exec: cli.command,
         })
     }
-}
-
-/// Fills `${NAME}` from the environment in the values that take it:
-/// targets, `--host`, `--port`, `-H`, `--user`, `--servername`,
-/// `--expect-body` and `--expect-json` (the variables read outside clap are
-/// expanded where they are read). The command after `--` is never touched.
-fn expand_values(cli: &mut Cli, src: &Sources) -> Result<()> {
-    let one = |id: &str, value: &mut Option<String>| -> Result<()> {
-        if let Some(text) = value {
-            *text = expand_env(text).with_context(|| src.name(id))?;
-        }
-        Ok(())
-    };
-    one("host", &mut cli.host)?;
-    one("port", &mut cli.port)?;
-    one("user", &mut cli.user)?;
-    one("servername", &mut cli.servername)?;
-    one("expect_body", &mut cli.expect_body)?;
-    for (id, values) in [
-        ("targets", &mut cli.targets),
-        ("headers", &mut cli.headers),
-        ("expect_json", &mut cli.expect_json),
-    ] {
-        for text in values.iter_mut() {
-            *text = expand_env(text).with_context(|| src.name(id))?;
-        }
-    }
-    Ok(())
-}
-
-/// The lines of a multi-line variable, each with `${NAME}` filled.
-fn expanded_env_lines(name: &str) -> Result<Vec<String>> {
-    env_lines(name)?
-        .iter()
-        .map(|line| expand_env(line).context(name.to_string()))
-        .collect()
 }
 
 /// `HEALTHPROBE_HEADERS` first, then `-H`; a `-H` name replaces the same
