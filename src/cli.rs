@@ -9,7 +9,13 @@
 //!   the config layer, so that an error can name the flag *or* the
 //!   environment variable the bad value came from.
 //! - A short flag only where curl or Docker users expect one (`-t`, `-X`,
-//!   `-H`, `-o`, `-q`, `-v`); every other flag is long only.
+//!   `-H`, `-o`, `-q`, `-v`, `-k`, `-u`), and curl's health-check habits
+//!   as aliases or accepted no-ops (`-m/--max-time`, `-L/--location`, `-I`,
+//!   `-A`, `-f`, `-s`, `-S`), so that replacing `curl` by `healthprobe` in a
+//!   line works; every other flag is long only.
+//! - The command line beats the environment: a variable never conflicts
+//!   with a flag, and an empty variable is no variable (Compose writes
+//!   `VAR=` for `${VAR:-}`).
 //! - Boolean flags with an environment variable accept 1/0, true/false,
 //!   yes/no, on/off there.
 //! - Value names are upper case and say what they hold (`DURATION`, `SIZE`).
@@ -83,11 +89,13 @@ pub struct Cli {
     pub port: Option<String>,
 
     /// One total deadline for the check: resolve, connect, TLS, request,
-    /// response headers and body (e.g. 500ms, 2s, 1m, or 3 for seconds)
-    /// [default: 5s].
+    /// response headers and body (e.g. 500ms, 2s, 1m, or 3 or 0.5 for
+    /// seconds, so curl's -m/--max-time SECONDS works as it is) [default: 5s].
     #[arg(
         short = 't',
         long,
+        visible_short_alias = 'm',
+        visible_alias = "max-time",
         value_name = "DURATION",
         allow_hyphen_values = true,
         env = "HEALTHPROBE_TIMEOUT"
@@ -107,6 +115,10 @@ pub struct Cli {
     #[arg(short = 'X', long, value_name = "METHOD", env = "HEALTHPROBE_METHOD")]
     pub method: Option<String>,
 
+    /// Send HEAD and judge the status only (curl's -I; the same as -X HEAD).
+    #[arg(short = 'I', long)]
+    pub head: bool,
+
     /// Request header 'Name: value', repeatable; 'Host: x' sets the Host
     /// header [env: HEALTHPROBE_HEADERS, one header per line].
     #[arg(short = 'H', long = "header", value_name = "HEADER", action = ArgAction::Append)]
@@ -124,7 +136,7 @@ pub struct Cli {
     pub user: Option<String>,
 
     /// User-Agent header [default: healthprobe/<version>].
-    #[arg(long, value_name = "TEXT", env = "HEALTHPROBE_USER_AGENT")]
+    #[arg(short = 'A', long, value_name = "TEXT", env = "HEALTHPROBE_USER_AGENT")]
     pub user_agent: Option<String>,
 
     /// Healthy status codes: comma-separated codes and ranges (e.g.
@@ -149,7 +161,14 @@ pub struct Cli {
 
     /// Follow up to 10 redirects to the same host (ports ignored, the
     /// Kubernetes rule); a redirect elsewhere is judged as the 3xx it is.
-    #[arg(long, env = "HEALTHPROBE_FOLLOW_REDIRECTS", value_parser = boolish())]
+    /// curl's -L/--location means this here (curl also follows other hosts).
+    #[arg(
+        long,
+        visible_short_alias = 'L',
+        visible_alias = "location",
+        env = "HEALTHPROBE_FOLLOW_REDIRECTS",
+        value_parser = boolish()
+    )]
     pub follow_redirects: bool,
 
     /// Send the request through this HTTP proxy. Proxy environment variables
@@ -212,23 +231,46 @@ pub struct Cli {
     #[arg(long, value_name = "PATH", env = "HEALTHPROBE_UNIX_SOCKET")]
     pub unix_socket: Option<std::path::PathBuf>,
 
-    /// Report format on stdout: text (one line per target) or json [default: text].
+    /// Report format on stdout: text (one line per target) or json
+    /// [default: text]. Not an output file: there is no body to discard
+    /// (curl's `-o /dev/null` is not needed).
     #[arg(short = 'o', long, value_name = "FORMAT", env = "HEALTHPROBE_OUTPUT")]
     pub output: Option<String>,
 
     /// Print no report; the exit status tells.
-    #[arg(
-        short = 'q',
-        long,
-        env = "HEALTHPROBE_QUIET",
-        value_parser = boolish(),
-        conflicts_with = "verbose"
-    )]
+    #[arg(short = 'q', long, env = "HEALTHPROBE_QUIET", value_parser = boolish())]
     pub quiet: bool,
 
     /// Print phases with timings and the request and response heads to stderr.
     #[arg(short = 'v', long, env = "HEALTHPROBE_VERBOSE", value_parser = boolish())]
     pub verbose: bool,
+
+    /// curl's --fail: accepted and ignored; a status outside the healthy
+    /// set is always unhealthy here.
+    #[arg(
+        short = 'f',
+        long,
+        help_heading = "curl compatibility (accepted, nothing to do)"
+    )]
+    pub fail: bool,
+
+    /// curl's --silent: accepted and ignored; there is no progress meter,
+    /// the report is one line (use -q for none).
+    #[arg(
+        short = 's',
+        long,
+        help_heading = "curl compatibility (accepted, nothing to do)"
+    )]
+    pub silent: bool,
+
+    /// curl's --show-error: accepted and ignored; failures are always
+    /// reported.
+    #[arg(
+        short = 'S',
+        long,
+        help_heading = "curl compatibility (accepted, nothing to do)"
+    )]
+    pub show_error: bool,
 
     /// After `--`: the command to run once every target is healthy. It
     /// replaces healthprobe (same PID, looked up on PATH), with its

@@ -140,13 +140,27 @@ fn invocation_error(error: &anyhow::Error) -> ExitStatus {
             let _ = clap_error.print();
             return ExitStatus::Healthy;
         }
-        // clap renders a usage block; keep its first line, which names the flag.
+        // clap renders a usage block; keep its first line, which names the
+        // flag, and its suggestion ("did you mean"), on the same line.
+        use clap::error::{ContextKind, ContextValue};
         let rendered = clap_error.render().to_string();
         let first = rendered
             .lines()
             .next()
             .unwrap_or("error: invalid arguments");
-        let _ = writeln!(std::io::stderr(), "healthprobe: {first} (see --help)");
+        let suggestion = [ContextKind::SuggestedArg, ContextKind::SuggestedValue]
+            .into_iter()
+            .find_map(|kind| match clap_error.get(kind) {
+                Some(ContextValue::String(s)) => Some(s.clone()),
+                Some(ContextValue::Strings(v)) => v.first().cloned(),
+                _ => None,
+            })
+            .map(|s| format!("; did you mean '{s}'?"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            std::io::stderr(),
+            "healthprobe: {first}{suggestion} (see --help)"
+        );
         return ExitStatus::Unhealthy;
     }
     let _ = writeln!(std::io::stderr(), "healthprobe: error: {error:#}");

@@ -91,18 +91,21 @@ impl TextStyle {
 
 /// One line for one check, e.g.
 /// `healthy: GET http://127.0.0.1:8000/health -> 200 OK in 2.1ms` or
-/// `unhealthy: GET http://127.0.0.1:8000/health: connection refused`.
-pub fn text_line(check: &Check, style: TextStyle) -> String {
-    let mut line = format!(
-        "{}: {} {}",
-        if check.healthy() {
-            "healthy"
-        } else {
-            "unhealthy"
-        },
-        check.method,
-        check.target
-    );
+/// `unhealthy: GET http://127.0.0.1:8000/health: connection refused`; after
+/// a `--wait` that ran out (`waited`), `unhealthy after 7 attempts in
+/// 60.0s: GET …`, so that it does not read like a single check.
+pub fn text_line(check: &Check, style: TextStyle, waited: Option<Duration>) -> String {
+    let verdict = match (check.healthy(), waited) {
+        (true, _) => "healthy".to_string(),
+        (false, None) => "unhealthy".to_string(),
+        (false, Some(waited)) => format!(
+            "unhealthy after {} attempt{} in {:.1}s",
+            check.attempts,
+            if check.attempts == 1 { "" } else { "s" },
+            waited.as_secs_f64()
+        ),
+    };
+    let mut line = format!("{verdict}: {} {}", check.method, check.target);
     if let Some(status) = check.status {
         line += &format!(" -> {status}");
         if let Some(reason) = check.reason {
@@ -147,7 +150,7 @@ pub fn write(out: &mut dyn Write, verdict: &Verdict, config: &Config) {
             let style = TextStyle::of(config);
             let mut text = String::new();
             for check in &verdict.checks {
-                text += &text_line(check, style);
+                text += &text_line(check, style, verdict.waited);
                 text.push('\n');
             }
             out.write_all(text.as_bytes())
@@ -210,7 +213,11 @@ impl Trace for StderrTrace {
             Event::Redirect { status, to } => writeln!(err, "* {at:>8} {status} redirect to {to}"),
             Event::BodyRead(bytes) => writeln!(err, "* {at:>8} read {bytes} body bytes"),
             Event::AttemptFailed { attempt, check } => {
-                writeln!(err, "attempt {attempt}: {}", text_line(check, self.style))
+                writeln!(
+                    err,
+                    "attempt {attempt}: {}",
+                    text_line(check, self.style, None)
+                )
             }
         };
     }

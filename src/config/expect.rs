@@ -3,7 +3,12 @@
 
 use std::str::FromStr;
 
-use anyhow::{Error, Result, anyhow, bail};
+use anyhow::{Context, Error, Result, anyhow, bail};
+
+use super::expand::expanded_env_lines;
+use super::values::Method;
+use super::{DEFAULT_STATUS_SET, Sources, Target, TargetKind};
+use crate::cli::{Cli, ENV_EXPECT_JSON};
 
 /// What a healthy answer looks like; all must hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +108,7 @@ impl FromStr for JsonExpectation {
     /// # Errors
     /// No `=`, or a pointer that does not start with `/`.
     fn from_str(text: &str) -> Result<Self> {
+        let text = text.trim();
         let (pointer, value) = text
             .split_once('=')
             .ok_or_else(|| anyhow!("{text:?} is not POINTER=VALUE (e.g. /status=ok)"))?;
@@ -114,6 +120,66 @@ impl FromStr for JsonExpectation {
             value: value.to_string(),
         })
     }
+}
+
+/// The status set, body text and JSON values a healthy answer must have.
+/// `--expect-json` on the command line replaces `HEALTHPROBE_EXPECT_JSON`
+/// (as every other flag replaces its variable).
+///
+/// # Errors
+/// A value that does not parse; HEAD with a body expectation; an
+/// expectation typed on the command line when every target is `tcp://`,
+/// where it cannot apply (one from the environment is not an error there:
+/// an image's `HEALTHPROBE_EXPECT_JSON` is for its HTTP health check).
+pub(super) fn expectations(
+    cli: &Cli,
+    src: &Sources,
+    method: Method,
+    targets: &[Target],
+) -> Result<Expectations> {
+    if targets
+        .iter()
+        .all(|t| matches!(t.kind, TargetKind::Tcp { .. }))
+    {
+        let typed = ["expect_status", "expect_body", "expect_json"]
+            .into_iter()
+            .find(|id| src.typed(id));
+        if let Some(id) = typed {
+            bail!(
+                "{} cannot apply: every target is tcp://, which has no status or body",
+                src.name(id)
+            );
+        }
+    }
+    let status: StatusSet = src.parse(
+        "expect_status",
+        cli.expect_status.as_deref(),
+        DEFAULT_STATUS_SET,
+    )?;
+    let json = if cli.expect_json.is_empty() {
+        expanded_env_lines(ENV_EXPECT_JSON)?
+            .iter()
+            .map(|line| line.parse().context(ENV_EXPECT_JSON))
+            .collect::<Result<Vec<JsonExpectation>>>()?
+    } else {
+        cli.expect_json
+            .iter()
+            .map(|text| text.parse().with_context(|| src.name("expect_json")))
+            .collect::<Result<Vec<JsonExpectation>>>()?
+    };
+    if method == Method::Head && (cli.expect_body.is_some() || !json.is_empty()) {
+        bail!(
+            "{} HEAD gets no body: {} and {} need GET",
+            src.name("method"),
+            src.name("expect_body"),
+            src.name("expect_json")
+        );
+    }
+    Ok(Expectations {
+        status,
+        body: cli.expect_body.clone(),
+        json,
+    })
 }
 
 #[cfg(test)]

@@ -8,28 +8,30 @@
 mod auth;
 mod expand;
 mod expect;
+mod request;
 mod sources;
 mod target;
 mod tls;
 mod values;
+#[cfg(feature = "tls")]
+mod verify;
 
 use std::ffi::OsString;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
-use clap::{CommandFactory, FromArgMatches};
+use clap::{Command, CommandFactory, FromArgMatches};
 use ureq::http::{HeaderName, HeaderValue};
 
-use crate::cli::{Cli, ENV_EXPECT_JSON, ENV_HEADERS, ENV_PORT_FALLBACK, ENV_URL};
+use crate::cli::Cli;
 pub use auth::{UserPassword, is_secret_header};
-use expand::{expand_env, expand_values, expanded_env_lines};
-pub use expect::{Expectations, JsonExpectation, StatusSet};
+use expand::expand_values;
+pub use expect::Expectations;
 pub(crate) use sources::Sources;
-use sources::env_string;
 
 pub use target::{Target, TargetKind, bare_host, redact_userinfo, url_host};
 pub use tls::TlsOptions;
-pub use values::{ByteSize, Header, HumanDuration, Method, Output, Port, ResolveEntry};
+pub use values::{ByteSize, HumanDuration, Method, Output, ResolveEntry};
 
 /// Default `--host`: the container's own loopback.
 pub const DEFAULT_HOST: &str = "127.0.0.1";
@@ -107,6 +109,30 @@ pub enum Verbosity {
     Verbose,
 }
 
+/// `-q` and `-v`: the command line beats the environment, so an image's
+/// `HEALTHPROBE_QUIET=1` does not stop `docker exec … healthprobe -v`.
+///
+/// # Errors
+/// Both typed on the command line, or both set in the environment.
+fn verbosity(cli: &Cli, src: &Sources) -> Result<Verbosity> {
+    let (quiet, verbose) = match (cli.quiet, cli.verbose) {
+        (true, true) if src.typed("quiet") == src.typed("verbose") => bail!(
+            "{} and {} cannot be used together",
+            src.name("quiet"),
+            src.name("verbose")
+        ),
+        (true, true) => (src.typed("quiet"), src.typed("verbose")),
+        other => other,
+    };
+    Ok(if quiet {
+        Verbosity::Quiet
+    } else if verbose {
+        Verbosity::Verbose
+    } else {
+        Verbosity::Normal
+    })
+}
+
 /// Parses the command line `args` (program name first) and the environment
 /// into a [`Config`].
 ///
@@ -120,7 +146,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let mut command = Cli::command();
+    let mut command = without_empty_variables(Cli::command());
     let matches = command.try_get_matches_from_mut(args)?;
     let cli = Cli::from_arg_matches(&matches).map_err(|e| anyhow!("{}", e.kind()))?;
     let src = Sources {
@@ -128,6 +154,25 @@ where
         matches: &matches,
     };
     Config::build(cli, &src)
+}
+
+/// `command` with the environment variables that are set but empty taken
+/// away from their flags: empty means unset (Compose writes `VAR=` for
+/// `${VAR:-}`), for every `HEALTHPROBE_*` variable.
+fn without_empty_variables(mut command: Command) -> Command {
+    let empty: Vec<clap::Id> = command
+        .get_arguments()
+        .filter(|a| {
+            a.get_env()
+                .and_then(std::env::var_os)
+                .is_some_and(|v| v.is_empty())
+        })
+        .map(|a| a.get_id().clone())
+        .collect();
+    for id in empty {
+        command = command.mut_arg(id, |a| a.env(None::<&str>));
+    }
+    command
 }
 
 impl Config {
@@ -148,13 +193,14 @@ impl Config {
             .parse_opt::<HumanDuration>("connect_timeout", cli.connect_timeout.as_deref())?
             .map_or(timeout, |d| d.0)
             .min(timeout);
-        let method: Method = src.parse("method", cli.method.as_deref(), DEFAULT_METHOD)?;
-        let headers = headers(&cli, src)?;
-        let user_agent = user_agent(&cli, src)?;
+        let method = request::method(&cli, src)?;
+        let headers = request::headers(&cli, src)?;
+        let user_agent = request::user_agent(&cli, src)?;
         let authorization = src
             .parse_opt::<UserPassword>("user", cli.user.as_deref())?
             .map(|u| u.authorization);
-        let expect = expectations(&cli, src, method)?;
+        let targets = target::targets(&cli, src)?;
+        let expect = expect::expectations(&cli, src, method, &targets)?;
         let max_body = src
             .parse::<ByteSize>("max_body", cli.max_body.as_deref(), DEFAULT_MAX_BODY)?
             .0;
@@ -187,14 +233,7 @@ impl Config {
             );
         }
         let output: Output = src.parse("output", cli.output.as_deref(), DEFAULT_OUTPUT)?;
-        let verbosity = if cli.quiet {
-            Verbosity::Quiet
-        } else if cli.verbose {
-            Verbosity::Verbose
-        } else {
-            Verbosity::Normal
-        };
-        let targets = targets(&cli, src)?;
+        let verbosity = verbosity(&cli, src)?;
         Ok(Config {
             targets,
             timeout,
@@ -217,123 +256,6 @@ impl Config {
             exec: cli.command,
         })
     }
-}
-
-/// `HEALTHPROBE_HEADERS` first, then `-H`; a `-H` name replaces the same
-/// name from the environment.
-fn headers(cli: &Cli, src: &Sources) -> Result<Vec<(HeaderName, HeaderValue)>> {
-    let mut headers: Vec<(HeaderName, HeaderValue)> = Vec::new();
-    for line in expanded_env_lines(ENV_HEADERS)? {
-        let Header { name, value } = line.parse().context(ENV_HEADERS)?;
-        headers.push((name, value));
-    }
-    let from_env = headers.len();
-    for text in &cli.headers {
-        let Header { name, value } = text.parse().with_context(|| src.name("headers"))?;
-        let mut i = 0;
-        headers.retain(|(n, _)| {
-            i += 1;
-            i > from_env || *n != name
-        });
-        headers.push((name, value));
-    }
-    Ok(headers)
-}
-
-fn user_agent(cli: &Cli, src: &Sources) -> Result<String> {
-    match &cli.user_agent {
-        Some(ua) => {
-            HeaderValue::from_str(ua).map_err(|_| {
-                anyhow!(
-                    "{}: value has characters HTTP/1.1 forbids",
-                    src.name("user_agent")
-                )
-            })?;
-            Ok(ua.clone())
-        }
-        None => Ok(concat!("healthprobe/", env!("CARGO_PKG_VERSION")).to_string()),
-    }
-}
-
-/// The status set, body text and JSON values a healthy answer must have.
-/// `--expect-json` on the command line replaces `HEALTHPROBE_EXPECT_JSON`
-/// (as every other flag replaces its variable).
-fn expectations(cli: &Cli, src: &Sources, method: Method) -> Result<Expectations> {
-    let status: StatusSet = src.parse(
-        "expect_status",
-        cli.expect_status.as_deref(),
-        DEFAULT_STATUS_SET,
-    )?;
-    let json = if cli.expect_json.is_empty() {
-        expanded_env_lines(ENV_EXPECT_JSON)?
-            .iter()
-            .map(|line| line.parse().context(ENV_EXPECT_JSON))
-            .collect::<Result<Vec<JsonExpectation>>>()?
-    } else {
-        cli.expect_json
-            .iter()
-            .map(|text| text.parse().with_context(|| src.name("expect_json")))
-            .collect::<Result<Vec<JsonExpectation>>>()?
-    };
-    if method == Method::Head && (cli.expect_body.is_some() || !json.is_empty()) {
-        bail!(
-            "{} HEAD gets no body: {} and {} need GET",
-            src.name("method"),
-            src.name("expect_body"),
-            src.name("expect_json")
-        );
-    }
-    Ok(Expectations {
-        status,
-        body: cli.expect_body.clone(),
-        json,
-    })
-}
-
-/// The targets from the command line or `HEALTHPROBE_URL`, bare paths
-/// joined to `--host` and `--port` (or `PORT`).
-fn targets(cli: &Cli, src: &Sources) -> Result<Vec<Target>> {
-    let port = match &cli.port {
-        Some(text) => Some(text.parse::<Port>().with_context(|| src.name("port"))?.0),
-        None => match env_string(ENV_PORT_FALLBACK)? {
-            Some(text) => Some(text.parse::<Port>().context(ENV_PORT_FALLBACK)?.0),
-            None => None,
-        },
-    };
-    let host = cli.host.as_deref().unwrap_or(DEFAULT_HOST).trim();
-    if host.is_empty() || host.contains(['/', '?', '#', '@', ' ']) {
-        bail!(
-            "{}: {host:?} is not a host name or address",
-            src.name("host")
-        );
-    }
-    let (texts, source) = if cli.targets.is_empty() {
-        let texts: Vec<String> = env_string(ENV_URL)?
-            .map(|v| v.split_whitespace().map(expand_env).collect::<Result<_>>())
-            .transpose()
-            .context(ENV_URL)?
-            .unwrap_or_default();
-        if texts.is_empty() {
-            bail!("no target: give a URL or a path such as /health, or set {ENV_URL}");
-        }
-        (texts, ENV_URL.to_string())
-    } else {
-        (cli.targets.clone(), src.name("targets"))
-    };
-    let targets = texts
-        .iter()
-        .map(|t| Target::parse(t, host, port).with_context(|| source.clone()))
-        .collect::<Result<Vec<_>>>()?;
-    if !cfg!(feature = "tls")
-        && let Some(t) = targets.iter().find(|t| t.is_https())
-    {
-        bail!(
-            "{source}: {}: this build has no TLS (built without the tls feature); \
-             use a build with TLS for https:// targets",
-            t.url
-        );
-    }
-    Ok(targets)
 }
 
 #[cfg(test)]
@@ -372,10 +294,10 @@ mod tests {
             let argv = std::iter::once("healthprobe").chain(args.iter().copied());
             format!("{:#}", from_args(argv).expect_err("refused"))
         };
-        assert!(error(&["-t", "0", "/h"]).starts_with("--timeout: "));
-        assert!(error(&["--connect-timeout", "x", "/h"]).starts_with("--connect-timeout: "));
-        assert!(error(&["--max-body", "x", "/h"]).starts_with("--max-body: "));
-        assert!(error(&["-o", "yaml", "/h"]).starts_with("--output: "));
+        assert!(error(&["-t", "0", "http://h/"]).starts_with("--timeout: "));
+        assert!(error(&["--connect-timeout", "x", "http://h/"]).starts_with("--connect-timeout: "));
+        assert!(error(&["--max-body", "x", "http://h/"]).starts_with("--max-body: "));
+        assert!(error(&["-o", "yaml", "http://h/"]).starts_with("--output: "));
         assert!(error(&["ftp://x/"]).starts_with("TARGET: "));
     }
 }

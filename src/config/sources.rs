@@ -33,6 +33,18 @@ impl Sources<'_> {
         }
     }
 
+    /// Whether the value of argument `id` was typed on the command line (not
+    /// taken from the environment).
+    pub(super) fn typed(&self, id: &str) -> bool {
+        self.matches.value_source(id) == Some(ValueSource::CommandLine)
+    }
+
+    /// Whether the value of argument `id` came from its environment
+    /// variable.
+    pub(super) fn came_from_env(&self, id: &str) -> bool {
+        self.matches.value_source(id) == Some(ValueSource::EnvVariable)
+    }
+
     /// Parses the value of argument `id` (`text`, or `default` when absent)
     /// as a `T`; an error names the flag or variable.
     pub(super) fn parse<T: FromStr<Err = Error>>(
@@ -57,13 +69,15 @@ impl Sources<'_> {
     }
 }
 
-/// The value of environment variable `name`, if set.
+/// The value of environment variable `name`, if set and not empty (empty
+/// means unset).
 ///
 /// # Errors
 /// The value is not UTF-8.
 pub(super) fn env_string(name: &str) -> Result<Option<String>> {
     match std::env::var_os(name) {
         None => Ok(None),
+        Some(v) if v.is_empty() => Ok(None),
         Some(v) => v
             .into_string()
             .map(Some)
@@ -71,11 +85,14 @@ pub(super) fn env_string(name: &str) -> Result<Option<String>> {
     }
 }
 
-/// The non-empty lines of a multi-line environment variable.
+/// The non-empty lines of a multi-line environment variable. The two
+/// characters `\n` separate lines too: a Dockerfile `ENV` line cannot hold
+/// a newline.
 pub(super) fn env_lines(name: &str) -> Result<Vec<String>> {
     Ok(env_string(name)?
         .map(|v| {
             v.lines()
+                .flat_map(|line| line.split("\\n"))
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
                 .map(str::to_string)

@@ -5,7 +5,11 @@ use percent_encoding::percent_decode_str;
 use ureq::http::{HeaderValue, Uri};
 
 use super::auth::basic;
+use super::expand::expand_env;
+use super::sources::env_string;
 use super::values::Port;
+use super::{DEFAULT_HOST, Sources};
+use crate::cli::{Cli, ENV_PORT_FALLBACK, ENV_URL};
 
 /// A validated target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +92,22 @@ fn take_userinfo(url: &str, start: usize) -> Result<(String, Option<HeaderValue>
     Ok((bare, Some(basic(&user, &password))))
 }
 
+/// Whether `text` is `host:port` or `host:port/path…` without a scheme
+/// (`localhost:8000/health`, `[::1]:8080`), which curl reads as http://.
+fn is_host_port(text: &str) -> bool {
+    let authority = text.split(['/', '?', '#']).next().unwrap_or("");
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) => (host, port),
+        None => return false,
+    };
+    let host_ok = if let Some(v6) = host.strip_prefix('[') {
+        v6.ends_with(']')
+    } else {
+        !host.is_empty() && !host.contains([':', '@', ' '])
+    };
+    host_ok && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// A host as it stands in a URL authority: IPv6 addresses in brackets.
 pub fn url_host(host: &str) -> String {
     let host = bare_host(host);
@@ -123,11 +143,17 @@ impl Target {
                 )
             })?;
             format!("http://{}:{port}{text}", url_host(host))
+        } else if !text.contains("://") && is_host_port(text) {
+            // What curl users type: host:port[/path] means http://.
+            format!("http://{text}")
         } else {
             text.to_string()
         };
         let scheme_end = url.find("://").ok_or_else(|| {
-            anyhow!("{text:?} is neither an http(s):// URL nor a path like /health")
+            anyhow!(
+                "{text:?} is not a target: give an http:// or https:// URL, tcp://host:port, \
+                 host:port[/path] (http), or a path like /health"
+            )
         })?;
         let scheme = url[..scheme_end].to_ascii_lowercase();
         if scheme != "http" && scheme != "https" && scheme != "tcp" {
@@ -220,6 +246,73 @@ impl Target {
     }
 }
 
+/// The targets from the command line or `HEALTHPROBE_URL`, bare paths
+/// joined to `--host` and `--port` (or `PORT`). Host and port are read only
+/// when a bare path needs them: with full URLs, a bad `PORT` or the
+/// `HEALTHPROBE_PORT=tcp://10.96.0.12:80` that Kubernetes injects for a
+/// Service named healthprobe does not matter (a value typed on the command
+/// line is still checked).
+pub(super) fn targets(cli: &Cli, src: &Sources) -> Result<Vec<Target>> {
+    let (texts, source) = if cli.targets.is_empty() {
+        let texts: Vec<String> = env_string(ENV_URL)?
+            .map(|v| v.split_whitespace().map(expand_env).collect::<Result<_>>())
+            .transpose()
+            .context(ENV_URL)?
+            .unwrap_or_default();
+        if texts.is_empty() {
+            bail!("no target: give a URL or a path such as /health, or set {ENV_URL}");
+        }
+        (texts, ENV_URL.to_string())
+    } else {
+        (cli.targets.clone(), src.name("targets"))
+    };
+    let bare_paths = texts.iter().any(|t| t.trim().starts_with('/'));
+    let port = if bare_paths || src.typed("port") {
+        port(cli, src)?
+    } else {
+        None
+    };
+    let host = cli.host.as_deref().unwrap_or(DEFAULT_HOST).trim();
+    if (bare_paths || src.typed("host"))
+        && (host.is_empty() || host.contains(['/', '?', '#', '@', ' ']))
+    {
+        bail!(
+            "{}: {host:?} is not a host name or address",
+            src.name("host")
+        );
+    }
+    let targets = texts
+        .iter()
+        .map(|t| Target::parse(t.trim(), host, port).with_context(|| source.clone()))
+        .collect::<Result<Vec<_>>>()?;
+    if !cfg!(feature = "tls")
+        && let Some(t) = targets.iter().find(|t| t.is_https())
+    {
+        bail!(
+            "{source}: {}: this build has no TLS (built without the tls feature); \
+             use a build with TLS for https:// targets",
+            t.url
+        );
+    }
+    Ok(targets)
+}
+
+/// The port for bare paths: `--port`, `HEALTHPROBE_PORT` (unless it is a
+/// Kubernetes service link, `tcp://…`), then `PORT`.
+fn port(cli: &Cli, src: &Sources) -> Result<Option<u16>> {
+    if let Some(text) = &cli.port
+        && !(src.came_from_env("port") && text.trim().starts_with("tcp://"))
+    {
+        return Ok(Some(
+            text.parse::<Port>().with_context(|| src.name("port"))?.0,
+        ));
+    }
+    match env_string(ENV_PORT_FALLBACK)? {
+        Some(text) => Ok(Some(text.parse::<Port>().context(ENV_PORT_FALLBACK)?.0)),
+        None => Ok(None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,6 +326,13 @@ mod tests {
             ("https://example.test", None, "https://example.test/"),
             ("HTTP://Example.test:80/a", None, "http://Example.test:80/a"),
             ("tcp://db:5432", None, "tcp://db:5432"),
+            (
+                "localhost:8000/health",
+                None,
+                "http://localhost:8000/health",
+            ),
+            ("127.0.0.1:8000", None, "http://127.0.0.1:8000/"),
+            ("[::1]:8080/h?x=1", None, "http://[::1]:8080/h?x=1"),
         ] {
             assert_eq!(t(text, port).ok().as_deref(), Some(want), "{text}");
         }
@@ -247,7 +347,11 @@ mod tests {
             "http://x:65536/",
             "http://:80/",
             "http:///",
-            "localhost:8000",
+            "localhost",
+            "health",
+            "localhost:http",
+            "localhost:+80",
+            "http://x:+80/",
             "http://x:abc/",
             "tcp://x/",
             "tcp://x:80/path",

@@ -1,25 +1,26 @@
 //! TLS options for `https://` targets: verification, roots, the client
 //! identity and the server name, with the PEM files read (and refused) here,
-//! before anything is sent. The `cfg(feature = "tls")` of the config layer
-//! is in this file only.
+//! before anything is sent, and the rustls client config built once. The
+//! `cfg(feature = "tls")` of the config layer is in this file (and the
+//! verifiers in `verify.rs`).
 
 use anyhow::{Result, bail};
 
 use super::Sources;
 use crate::cli::Cli;
 
-/// TLS settings for `https://` targets (rustls through ureq).
-#[derive(Debug, Clone, Default)]
+/// TLS settings for `https://` targets.
+#[derive(Debug, Clone)]
 pub struct TlsOptions {
     /// `--insecure`: no certificate or host name verification.
     pub insecure: bool,
     /// `--servername`: the SNI and verification name instead of the URL's
     /// host, lower case.
     pub servername: Option<String>,
-    /// ureq's TLS config: roots (bundled Mozilla roots, or `--cacert`),
-    /// client certificate, verification.
+    /// The rustls client config: roots (the bundled Mozilla roots, or
+    /// `--cacert`), the verifier, the client certificate.
     #[cfg(feature = "tls")]
-    pub ureq: ureq::tls::TlsConfig,
+    pub client: std::sync::Arc<rustls::ClientConfig>,
 }
 
 /// A DNS name as `--servername` takes it: lower case, no trailing dot,
@@ -80,75 +81,155 @@ impl TlsOptions {
         }
         #[cfg(feature = "tls")]
         {
-            use anyhow::{Context, anyhow};
-            use ureq::tls::{ClientCert, RootCerts, TlsConfig};
-            let mut builder = TlsConfig::builder().disable_verification(cli.insecure);
-            if let Some(path) = &cli.cacert {
-                let flag = src.name("cacert");
-                let (certs, _) = read_pem(path).context(flag.clone())?;
-                if certs.is_empty() {
-                    bail!("{flag}: {}: no PEM certificate in the file", path.display());
-                }
-                builder = builder.root_certs(RootCerts::from(certs));
-            }
-            if let Some(path) = &cli.cert {
-                let flag = src.name("cert");
-                let (chain, key_in_cert) = read_pem(path).context(flag.clone())?;
-                if chain.is_empty() {
-                    bail!("{flag}: {}: no PEM certificate in the file", path.display());
-                }
-                let key = match &cli.key {
-                    Some(key_path) => {
-                        let flag = src.name("key");
-                        let (_, key) = read_pem(key_path).context(flag.clone())?;
-                        key.ok_or_else(|| {
-                            anyhow!(
-                                "{flag}: {}: no PEM private key in the file",
-                                key_path.display()
-                            )
-                        })?
+            use anyhow::Context;
+            let cacert = match &cli.cacert {
+                Some(path) => {
+                    let flag = src.name("cacert");
+                    let (certs, _) = read_pem(path).context(flag.clone())?;
+                    if certs.is_empty() {
+                        bail!("{flag}: {}: no PEM certificate in the file", path.display());
                     }
-                    None => key_in_cert.ok_or_else(|| {
-                        anyhow!(
-                            "{flag}: {}: no private key in the file; give --key",
-                            path.display()
-                        )
-                    })?,
-                };
-                builder = builder.client_cert(Some(ClientCert::new_with_certs(&chain, key)));
-            }
+                    Some(certs)
+                }
+                None => None,
+            };
+            let identity = match &cli.cert {
+                Some(path) => Some(client_identity(path, cli.key.as_deref(), src)?),
+                None => None,
+            };
+            let client = client_config(cli.insecure, cacert, identity)
+                .with_context(|| src.name("cacert"))?;
             Ok(TlsOptions {
                 insecure: cli.insecure,
                 servername,
-                ureq: builder.build(),
+                client,
             })
         }
     }
 }
 
+/// The client certificate chain of `--cert` and its key, from `--key` or
+/// the `--cert` file itself.
+#[cfg(feature = "tls")]
+fn client_identity(
+    path: &std::path::Path,
+    key_path: Option<&std::path::Path>,
+    src: &Sources,
+) -> Result<Pem> {
+    use anyhow::{Context, anyhow};
+    let flag = src.name("cert");
+    let (chain, key_in_cert) = read_pem(path).context(flag.clone())?;
+    if chain.is_empty() {
+        bail!("{flag}: {}: no PEM certificate in the file", path.display());
+    }
+    let key = match key_path {
+        Some(key_path) => {
+            let flag = src.name("key");
+            let (_, key) = read_pem(key_path).context(flag.clone())?;
+            key.ok_or_else(|| {
+                anyhow!(
+                    "{flag}: {}: no PEM private key in the file",
+                    key_path.display()
+                )
+            })?
+        }
+        None => key_in_cert.ok_or_else(|| {
+            anyhow!(
+                "{flag}: {}: no private key in the file; give --key",
+                path.display()
+            )
+        })?,
+    };
+    Ok((chain, Some(key)))
+}
+
+/// The rustls client config: ring, TLS 1.2 and 1.3; the Mozilla roots or
+/// `--cacert` (with its certificates also trusted as they are, see
+/// `verify.rs`), or no verification with `--insecure`; the client identity.
+///
+/// # Errors
+/// A `--cacert` without a usable CA certificate, or a client key that does
+/// not fit rustls.
+#[cfg(feature = "tls")]
+fn client_config(
+    insecure: bool,
+    cacert: Option<Vec<rustls::pki_types::CertificateDer<'static>>>,
+    identity: Option<Pem>,
+) -> Result<std::sync::Arc<rustls::ClientConfig>> {
+    use std::sync::Arc;
+
+    use anyhow::anyhow;
+    use rustls::client::WebPkiServerVerifier;
+    use rustls::{ClientConfig, RootCertStore};
+
+    use super::verify::{PinnedOrWebPki, Unverified};
+
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(rustls::ALL_VERSIONS)
+        .map_err(|e| anyhow!("TLS: {e}"))?;
+    let builder = match (insecure, cacert) {
+        (true, _) => builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(Unverified(provider))),
+        (false, None) => builder.with_root_certificates(RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        }),
+        (false, Some(certs)) => {
+            let mut roots = RootCertStore::empty();
+            let (added, _) = roots.add_parsable_certificates(certs.iter().cloned());
+            if added == 0 {
+                bail!("no certificate in the file can be a trust anchor");
+            }
+            let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .map_err(|e| anyhow!("{e}"))?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(PinnedOrWebPki {
+                    webpki,
+                    pinned: certs,
+                }))
+        }
+    };
+    let config = match identity {
+        Some((chain, Some(key))) => builder
+            .with_client_auth_cert(chain, key)
+            .map_err(|e| anyhow!("--cert/--key: {e}"))?,
+        _ => builder.with_no_client_auth(),
+    };
+    Ok(Arc::new(config))
+}
+
 /// The certificates of a PEM file, and its first private key.
 #[cfg(feature = "tls")]
 type Pem = (
-    Vec<ureq::tls::Certificate<'static>>,
-    Option<ureq::tls::PrivateKey<'static>>,
+    Vec<rustls::pki_types::CertificateDer<'static>>,
+    Option<rustls::pki_types::PrivateKeyDer<'static>>,
 );
 
 /// Reads the PEM file at `path` and returns its certificates and its first
-/// private key.
+/// private key (rustls-pki-types' PEM reader).
 ///
 /// # Errors
 /// The file cannot be read, or holds PEM sections that do not parse.
 #[cfg(feature = "tls")]
 fn read_pem(path: &std::path::Path) -> Result<Pem> {
     use anyhow::anyhow;
-    use ureq::tls::PemItem;
+    use rustls::pki_types::pem::{PemObject, SectionKind};
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let pem = std::fs::read(path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     let mut certs = Vec::new();
     let mut key = None;
-    for item in ureq::tls::parse_pem(&pem) {
-        match item.map_err(|e| anyhow!("{}: not PEM ({e})", path.display()))? {
-            PemItem::Certificate(cert) => certs.push(cert),
-            PemItem::PrivateKey(k) if key.is_none() => key = Some(k),
+    for item in <(SectionKind, Vec<u8>)>::pem_slice_iter(&pem) {
+        let (kind, der) = item.map_err(|e| anyhow!("{}: not PEM ({e})", path.display()))?;
+        match kind {
+            SectionKind::Certificate => certs.push(CertificateDer::from(der)),
+            SectionKind::PrivateKey | SectionKind::RsaPrivateKey | SectionKind::EcPrivateKey
+                if key.is_none() =>
+            {
+                key = PrivateKeyDer::from_pem(kind, der);
+            }
             _ => {}
         }
     }

@@ -96,7 +96,11 @@ impl FromStr for Port {
     /// # Errors
     /// Not a number, or outside 1-65535.
     fn from_str(text: &str) -> Result<Self> {
-        match text.trim().parse::<u32>() {
+        let digits = text.trim();
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            bail!("{text:?} is not a port number (digits only, RFC 3986)");
+        }
+        match digits.parse::<u32>() {
             Ok(p @ 1..=65535) => Ok(Port(p as u16)),
             Ok(p) => bail!("port {p} is outside 1-65535"),
             Err(_) => bail!("{text:?} is not a port number"),
@@ -125,6 +129,7 @@ impl FromStr for ResolveEntry {
     /// A missing part, a port outside 1-65535, or an address that is not an
     /// IP address.
     fn from_str(text: &str) -> Result<Self> {
+        let text = text.trim();
         let mut parts = text.splitn(3, ':');
         let (Some(host), Some(port), Some(addrs)) = (parts.next(), parts.next(), parts.next())
         else {
@@ -215,7 +220,7 @@ impl FromStr for Method {
     /// # Errors
     /// Any other method.
     fn from_str(text: &str) -> Result<Self> {
-        match text.to_ascii_uppercase().as_str() {
+        match text.trim().to_ascii_uppercase().as_str() {
             "GET" => Ok(Method::Get),
             "HEAD" => Ok(Method::Head),
             _ => bail!("method {text:?} is not supported (GET or HEAD)"),
@@ -240,9 +245,13 @@ impl FromStr for Output {
     /// # Errors
     /// Any other format.
     fn from_str(text: &str) -> Result<Self> {
-        match text {
+        match text.trim() {
             "text" => Ok(Output::Text),
             "json" => Ok(Output::Json),
+            path if path.contains('/') || path == "-" => bail!(
+                "{path:?}: -o is the report format here (text or json), not a file: there is \
+                 no body to discard (curl's -o /dev/null is not needed; -q prints nothing)"
+            ),
             other => bail!("format {other:?} is not text or json"),
         }
     }
@@ -293,7 +302,8 @@ mod tests {
     fn ports_are_1_to_65535() {
         assert_eq!(ok::<Port>("8080").0, 8080);
         assert_eq!(ok::<Port>("65535").0, 65535);
-        refused::<Port>(&["0", "65536", "abc", "", "-1"]);
+        assert_eq!(ok::<Port>(" 80 ").0, 80);
+        refused::<Port>(&["0", "65536", "abc", "", "-1", "+8080", "8 0", "0x50"]);
     }
 
     #[test]
@@ -335,6 +345,14 @@ mod tests {
         assert_eq!(ok::<Method>("GET"), Method::Get);
         refused::<Method>(&["POST", ""]);
         assert_eq!(ok::<Output>("json"), Output::Json);
-        refused::<Output>(&["JSON", "yaml"]);
+        refused::<Output>(&["JSON", "yaml", "/dev/null", "-"]);
+        let error = "/dev/null"
+            .parse::<Output>()
+            .expect_err("a path")
+            .to_string();
+        assert!(
+            error.contains("not a file") && error.contains("-q"),
+            "{error}"
+        );
     }
 }

@@ -9,9 +9,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use ureq::http::{Response, Uri};
-use ureq::unversioned::transport::{Connector, DefaultConnector};
+use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
 use ureq::{Agent, Body, Timeout};
 
+#[cfg(feature = "tls")]
+use super::tls::TlsConnector;
 use super::transport::{Phase, ProbeConnector, ProbeResolver, Progress, UnixConnector};
 use super::{Attempt, Check, Event, Failure, Trace, judge, reason, redirect};
 use crate::config::{Config, MAX_REDIRECTS, Method, Target, bare_host};
@@ -143,8 +145,6 @@ fn agent(config: &Config, progress: &Arc<Progress>, rename: &Option<(String, Str
         .max_response_header_size(MAX_RESPONSE_HEAD_BYTES)
         .output_buffer_size(4 * 1024)
         .max_idle_connections(0);
-    #[cfg(feature = "tls")]
-    let ureq_config = ureq_config.tls_config(config.tls.ureq.clone());
     let ureq_config = ureq_config.build();
     let resolver = ProbeResolver {
         progress: progress.clone(),
@@ -153,16 +153,23 @@ fn agent(config: &Config, progress: &Arc<Progress>, rename: &Option<(String, Str
         rename: rename.clone(),
     };
     let progress = progress.clone();
+    // The chain: a Unix socket, or an HTTP proxy's CONNECT tunnel or TCP
+    // (every resolved address in turn); then TLS for https://.
+    #[cfg(feature = "tls")]
+    let tls = TlsConnector {
+        config: config.tls.client.clone(),
+    };
     match &config.unix_socket {
         Some(path) => {
-            let unix = ().chain(UnixConnector { path: path.clone() });
+            let inner = ().chain(UnixConnector { path: path.clone() });
             #[cfg(feature = "tls")]
-            let unix = unix.chain(ureq::unversioned::transport::RustlsConnector::default());
-            let inner = unix;
+            let inner = inner.chain(tls);
             Agent::with_parts(ureq_config, ProbeConnector { inner, progress }, resolver)
         }
         None => {
-            let inner = DefaultConnector::new();
+            let inner = ().chain(ConnectProxyConnector::default()).chain(TcpConnector::default());
+            #[cfg(feature = "tls")]
+            let inner = inner.chain(tls);
             Agent::with_parts(ureq_config, ProbeConnector { inner, progress }, resolver)
         }
     }

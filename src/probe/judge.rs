@@ -105,15 +105,14 @@ pub(super) fn excerpt(body: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{JsonExpectation, StatusSet};
 
     fn expect(status: &str, body: Option<&str>, json: &[&str]) -> Expectations {
         Expectations {
-            status: status.parse::<StatusSet>().expect("status set"),
+            status: status.parse().expect("status set"),
             body: body.map(str::to_string),
             json: json
                 .iter()
-                .map(|j| j.parse::<JsonExpectation>().expect("json expectation"))
+                .map(|j| j.parse().expect("json expectation"))
                 .collect(),
         }
     }

@@ -14,6 +14,8 @@ mod judge;
 mod reason;
 mod redirect;
 mod tcp;
+#[cfg(feature = "tls")]
+mod tls;
 mod transport;
 
 use std::fmt;
@@ -95,6 +97,8 @@ impl fmt::Display for Failure {
 pub struct Verdict {
     /// One check per target, in target order.
     pub checks: Vec<Check>,
+    /// With `--wait`: how long the probe waited in all.
+    pub waited: Option<Duration>,
 }
 
 impl Verdict {
@@ -233,9 +237,11 @@ pub fn run(config: &Config, trace: &Arc<dyn Trace>) -> Verdict {
         let attempt = Attempt::new(config.timeout, None);
         return Verdict {
             checks: check_all(config, &config.targets, attempt, trace),
+            waited: None,
         };
     };
-    let end = Instant::now() + wait;
+    let start = Instant::now();
+    let end = start + wait;
     let mut last: Vec<Option<Check>> = vec![None; config.targets.len()];
     let mut attempt = 0u32;
     loop {
@@ -261,17 +267,20 @@ pub fn run(config: &Config, trace: &Arc<dyn Trace>) -> Verdict {
             }
             last[i] = Some(check);
         }
-        let verdict = Verdict {
+        let mut verdict = Verdict {
             checks: last.iter().flatten().cloned().collect(),
+            waited: None,
         };
         let last_attempt = LAST_ATTEMPT.min(config.timeout);
         let left = end.saturating_duration_since(Instant::now());
         if verdict.healthy() {
+            verdict.waited = Some(start.elapsed());
             return verdict;
         }
         if left <= last_attempt {
             // Nothing useful fits: the rest of the wait, then the verdict.
             std::thread::sleep(left);
+            verdict.waited = Some(start.elapsed());
             return verdict;
         }
         std::thread::sleep(config.interval.min(left - last_attempt));

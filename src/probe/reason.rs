@@ -11,6 +11,21 @@ use super::Attempt;
 use super::transport::Phase;
 use crate::config::Config;
 
+/// A Rust name as words, for the rare errors without wording of their own:
+/// `UnsupportedCriticalExtension` → `unsupported critical extension`.
+#[cfg(feature = "tls")]
+fn words(name: &str) -> String {
+    let name = name.split(['(', '{', ' ']).next().unwrap_or(name);
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push(' ');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
 /// One line saying what went wrong, in the phase it went wrong in. A
 /// deadline names the time the attempt had: `--timeout`, or less when
 /// `--wait` ends sooner.
@@ -70,11 +85,11 @@ fn shown(d: Duration) -> String {
     humantime::format_duration(Duration::from_millis(millis as u64)).to_string()
 }
 
-/// The rustls error inside a ureq error, directly or wrapped in an I/O error.
+/// The rustls error inside a ureq error: the TLS connector's I/O errors
+/// carry it.
 #[cfg(feature = "tls")]
 fn rustls_error(error: &ureq::Error) -> Option<&rustls::Error> {
     match error {
-        ureq::Error::Rustls(e) => Some(e),
         ureq::Error::Io(e) => e.get_ref()?.downcast_ref::<rustls::Error>(),
         _ => None,
     }
@@ -108,7 +123,24 @@ fn tls_reason(error: &rustls::Error) -> String {
             )
         }
         Cert::BadSignature => "certificate verify failed: bad signature".to_string(),
-        other => format!("certificate verify failed: {other:?}"),
+        Cert::Other(other)
+            if other
+                .0
+                .downcast_ref::<webpki::Error>()
+                .is_some_and(|e| matches!(e, webpki::Error::CaUsedAsEndEntity)) =>
+        {
+            "certificate verify failed: the server's certificate is a CA certificate \
+             (CA:TRUE); give that certificate to --cacert to trust it as it is"
+                .to_string()
+        }
+        Cert::Other(other) => format!(
+            "certificate verify failed: {}",
+            words(&format!("{:?}", other.0))
+        ),
+        other => format!(
+            "certificate verify failed: {}",
+            words(&format!("{other:?}"))
+        ),
     };
     match error {
         E::InvalidCertificate(e) => certificate(e),

@@ -462,7 +462,7 @@ fn bad_ports_and_urls_are_refused_before_any_request() {
         (vec!["http://127.0.0.1:0/"], "port"),
         (vec!["http://127.0.0.1:70000/"], "65535"),
         (vec!["ftp://127.0.0.1/"], "ftp"),
-        (vec!["127.0.0.1:8000"], "URL"),
+        (vec!["localhost"], "tcp://"),
         (vec!["http://"], "host"),
     ] {
         let out = run(probe().args(&args));

@@ -63,7 +63,9 @@ fn the_command_is_never_started_when_a_target_is_unhealthy() {
             .args(&args)
             .args(["--", "sh", "-c", &touch]);
         let out = run(&mut cmd);
-        out.expect(1, QUICK).stdout_has("unhealthy: GET ");
+        out.expect(1, QUICK)
+            .stdout_has("unhealthy")
+            .stdout_has(": GET ");
         assert!(!marker.exists(), "the command ran after {args:?}");
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -5,6 +5,8 @@
 //! - `hostile`: servers that stall, lie or break, bad input, signals;
 //! - `tls`: HTTPS against rustls servers with rcgen certificates;
 //! - `wait`: `--wait`, `tcp://`, Unix sockets;
+//! - `habits`: a curl user's flags, the environment Compose and Kubernetes
+//!   create, one validation rule;
 //! - `entrypoint`: `-- CMD` run in place of the probe once healthy;
 //! - `values`: `${NAME}` in values, credentials that are never printed;
 //! - `regressions`: one test per defect, named after it;
@@ -16,6 +18,7 @@
 
 mod cli;
 mod entrypoint;
+mod habits;
 mod hostile;
 mod regressions;
 mod support;

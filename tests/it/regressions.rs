@@ -58,7 +58,7 @@ fn a_wait_shorter_than_the_timeout_names_the_time_the_attempt_had() {
     let out = run(probe().args(["--wait", "1s", "--timeout", "10s", &server.url("/health")]));
     out.expect(1, Duration::from_secs(1) + SLACK);
     out.stdout_is(&format!(
-        "unhealthy: GET {}: timed out after 1s waiting for response headers",
+        "unhealthy after 1 attempt in 1.0s: GET {}: timed out after 1s waiting for response headers",
         server.url("/health")
     ));
 }

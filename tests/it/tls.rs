@@ -400,3 +400,90 @@ fn certificate_files_missing_or_not_pem_are_refused() {
     out.expect(1, QUICK);
     out.stderr_has("HEALTHPROBE_CACERT");
 }
+
+/// `openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -addext
+/// subjectAltName=DNS:localhost`: a self-signed certificate with CA:TRUE,
+/// the first recipe everyone finds. curl accepts it with `--cacert` naming
+/// it; so does healthprobe now (it said `certificate verify failed:
+/// Other(OtherError(CaUsedAsEndEntity))`), and nothing else is weakened.
+fn openssl_style(names: &[&str], key: &KeyPair) -> Cert {
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let mut params = CertificateParams::new(names).unwrap();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let cert = params.self_signed(key).unwrap();
+    Cert {
+        der: cert.der().clone(),
+        key: PrivatePkcs8KeyDer::from(key.serialize_der()),
+        pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    }
+}
+
+#[test]
+fn a_self_signed_ca_certificate_named_by_cacert_is_trusted_as_it_is() {
+    let files = Files::new("openssl-style");
+    let key = KeyPair::generate().unwrap();
+    let cert = openssl_style(&["localhost", "127.0.0.1"], &key);
+    let server = TlsServer::start(&[&cert], &cert, None);
+    let url = format!("https://127.0.0.1:{}/health", server.port);
+    let pem = files.write("cert.pem", &cert.pem);
+    let out = run(probe().args(["--cacert", &pem, &url]));
+    out.expect(0, QUICK).stdout_has("-> 200 OK in ");
+    let named = format!("https://localhost:{}/health", server.port);
+    run(probe().args([
+        "--cacert",
+        &pem,
+        "--resolve",
+        &format!("localhost:{}:127.0.0.1", server.port),
+        &named,
+    ]))
+    .expect(0, QUICK);
+    // Without --cacert: not trusted, in words that say what to do.
+    let out = run(probe().arg(&url));
+    out.expect(1, QUICK)
+        .stdout_has("certificate verify failed: the server's certificate is a CA certificate")
+        .stdout_has("--cacert");
+    // Another certificate in --cacert: not trusted.
+    let other = openssl_style(&["localhost"], &KeyPair::generate().unwrap());
+    let out = run(probe().args(["--cacert", &files.write("other.pem", &other.pem), &url]));
+    out.expect(1, QUICK)
+        .stdout_has("certificate verify failed: ");
+    assert!(
+        !out.stdout.contains("Other("),
+        "a Debug dump: {}",
+        out.stdout
+    );
+    // The name is still checked.
+    let out = run(probe().args(["--cacert", &pem, "--servername", "wrong.test", &url]));
+    out.expect(1, QUICK).stdout_has("name mismatch");
+}
+
+#[test]
+fn an_expired_pinned_certificate_is_still_refused() {
+    let files = Files::new("openssl-style-expired");
+    let key = KeyPair::generate().unwrap();
+    let names = vec!["127.0.0.1".to_string()];
+    let mut params = CertificateParams::new(names).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.not_before = date_time_ymd(2020, 1, 1);
+    params.not_after = date_time_ymd(2021, 1, 1);
+    let made = params.self_signed(&key).unwrap();
+    let cert = Cert {
+        der: made.der().clone(),
+        key: PrivatePkcs8KeyDer::from(key.serialize_der()),
+        pem: made.pem(),
+        key_pem: key.serialize_pem(),
+    };
+    let server = TlsServer::start(&[&cert], &cert, None);
+    let url = format!("https://127.0.0.1:{}/health", server.port);
+    let out = run(probe().args(["--cacert", &files.write("cert.pem", &cert.pem), &url]));
+    out.expect(1, QUICK).stdout_has("certificate verify failed");
+    assert!(
+        !out.stdout.contains("Other("),
+        "a Debug dump: {}",
+        out.stdout
+    );
+}
