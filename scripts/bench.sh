@@ -5,6 +5,9 @@
 # nginx /health on loopback in the same run. Writes BENCHMARKS.md.
 #
 #   bash scripts/bench.sh            # installs what is missing (root, Debian)
+#   BENCH_BASELINE=/path/to/older/healthprobe bash scripts/bench.sh
+#                                    # adds that binary as a row, measured in
+#                                    # the same run (before/after a change)
 #
 # Measures, per tool: instructions per probe (valgrind --tool=callgrind, the
 # headline: repeatable on a noisy machine), peak RSS (/usr/bin/time -f %M,
@@ -66,6 +69,11 @@ cmds=(
   "/usr/bin/wget -q -O /dev/null $url"
   "/bin/busybox wget -q -O /dev/null $url"
 )
+if [ -n "${BENCH_BASELINE:-}" ]; then
+  cp "$BENCH_BASELINE" "$work/healthprobe-baseline"
+  names+=("healthprobe (baseline)")
+  cmds+=("$work/healthprobe-baseline -q $url")
+fi
 # Every tool runs with the same small environment (no proxy variables).
 run_env=(env -i PATH=/usr/bin:/bin)
 
@@ -117,10 +125,43 @@ image_bytes() { # the binary plus every shared library it loads, each file once
 }
 libs_of() { { ldd "$1" 2>/dev/null || true; } | grep -c '/' || true; }
 bins=("$hp" /usr/bin/curl /usr/bin/wget /bin/busybox)
+[ -z "${BENCH_BASELINE:-}" ] || bins+=("$work/healthprobe-baseline")
 bytes=(); nlibs=()
 for b in "${bins[@]}"; do bytes+=("$(image_bytes "$b")"); nlibs+=("$(libs_of "$b")"); done
 notls_bytes=$(stat -c %s "$work/healthprobe-notls")
 hp_kind=$(file -b "$hp" | cut -d, -f1-5)
+
+# ---- a gRPC probe (grpcio's health server on loopback) ----------------------------------------
+grpc_line="not measured (python3 -m pip install grpcio grpcio-health-checking)"
+if python3 -c 'import grpc, grpc_health.v1.health' 2>/dev/null; then
+  python3 - "$work/grpc.port" <<'PY' &
+import os, sys, time
+from concurrent import futures
+import grpc
+from grpc_health.v1 import health, health_pb2_grpc
+s = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+servicer = health.HealthServicer()
+health_pb2_grpc.add_HealthServicer_to_server(servicer, s)
+port = s.add_insecure_port("127.0.0.1:0")
+s.start()
+open(sys.argv[1] + ".tmp", "w").write(str(port))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(600)
+PY
+  grpc_pid=$!
+  trap 'nginx_stop; kill "$grpc_pid" 2>/dev/null; rm -rf "$work"' EXIT
+  for _ in $(seq 100); do [ -f "$work/grpc.port" ] && break; sleep 0.1; done
+  gcmd="$hp -q grpc://127.0.0.1:$(cat "$work/grpc.port")"
+  "${run_env[@]}" $gcmd || { echo "bench: the gRPC probe failed" >&2; exit 1; }
+  g_instr=$("${run_env[@]}" valgrind --tool=callgrind --callgrind-out-file=/dev/null $gcmd 2>&1 \
+      | sed -n 's/.*Collected : \([0-9]*\).*/\1/p' | tail -1)
+  g_rss=$(for _ in $(seq 15); do "${run_env[@]}" /usr/bin/time -f %M $gcmd 2>&1 >/dev/null | tail -1; done | sort -n | sed -n 8p)
+  hyperfine -N --warmup 10 --min-runs 100 --style none --export-json "$work/grpc.json" "$gcmd" >/dev/null 2>&1
+  g_wall=$(python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))["results"][0]; print("%.0f ± %.0f µs" % (r["mean"] * 1e6, r["stddev"] * 1e6))' "$work/grpc.json")
+  g_version=$(python3 -c 'import grpc; print(grpc.__version__)')
+  grpc_line=""
+  echo "bench: gRPC probe: $g_instr instructions, $g_rss KiB, $g_wall"
+fi
 
 # ---- BENCHMARKS.md ------------------------------------------------------------------------------------
 version() { "$@" 2>&1 | head -1; }
@@ -148,6 +189,20 @@ commas() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
   echo
   echo "healthprobe without TLS (\`--no-default-features\`): $(commas "$notls_bytes") bytes."
   echo "healthprobe is \`$hp_kind\`."
+  echo
+  echo "## A gRPC probe"
+  echo
+  echo "The same binary checking Python grpcio's grpc.health.v1 server on loopback (a tokio runtime,"
+  echo "HTTP/2 and protobuf, started only for a gRPC target):"
+  echo
+  echo "| probe | instructions | peak RSS | wall time |"
+  echo "|---|---:|---:|---:|"
+  if [ -n "$grpc_line" ]; then
+    echo "$grpc_line"
+  else
+    printf '| healthprobe -q grpc://127.0.0.1:PORT (grpcio %s) | %s | %s KiB | %s |\n' \
+      "$g_version" "$(commas "$g_instr")" "$(commas "$g_rss")" "$g_wall"
+  fi
   echo
   echo "## Release binaries"
   echo

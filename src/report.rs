@@ -25,7 +25,8 @@ pub struct JsonReport<'a> {
 pub struct JsonCheck<'a> {
     /// The URL requested first.
     pub target: &'a str,
-    /// `GET` or `HEAD` for HTTP targets, `TCP` for `tcp://` targets.
+    /// `GET` or `HEAD` for HTTP targets, `TCP` for `tcp://` targets, `gRPC`
+    /// for `grpc://` and `grpcs://` targets.
     pub method: &'static str,
     /// Whether this check is healthy.
     pub healthy: bool,
@@ -43,6 +44,10 @@ pub struct JsonCheck<'a> {
     /// Attempts made for this target; only with `--wait`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempts: Option<u32>,
+    /// gRPC targets only: the serving status (`SERVING`, `NOT_SERVING`,
+    /// …); `null` when none arrived.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grpc_status: Option<Option<&'static str>>,
 }
 
 impl<'a> JsonReport<'a> {
@@ -63,6 +68,7 @@ impl<'a> JsonReport<'a> {
                     error: c.failure.as_ref().map(ToString::to_string),
                     body_excerpt: c.body_excerpt.as_deref(),
                     attempts: config.wait.map(|_| c.attempts),
+                    grpc_status: (c.method == "gRPC").then_some(c.grpc_status),
                 })
                 .collect(),
         }
@@ -106,7 +112,9 @@ pub fn text_line(check: &Check, style: TextStyle, waited: Option<Duration>) -> S
         ),
     };
     let mut line = format!("{verdict}: {} {}", check.method, check.target);
-    if let Some(status) = check.status {
+    if let Some(serving) = check.grpc_status {
+        line += &format!(" -> {serving} in {}", format_elapsed(check.elapsed));
+    } else if let Some(status) = check.status {
         line += &format!(" -> {status}");
         if let Some(reason) = check.reason {
             line += " ";
@@ -116,7 +124,9 @@ pub fn text_line(check: &Check, style: TextStyle, waited: Option<Duration>) -> S
     } else if check.healthy() {
         line += &format!(" -> connected in {}", format_elapsed(check.elapsed));
     }
-    if style.insecure && check.target.starts_with("https://") {
+    if style.insecure
+        && (check.target.starts_with("https://") || check.target.starts_with("grpcs://"))
+    {
         line += " (insecure)";
     }
     match &check.failure {
@@ -124,7 +134,7 @@ pub fn text_line(check: &Check, style: TextStyle, waited: Option<Duration>) -> S
         Some(Failure::Status { expected }) if !style.default_status_set => {
             line += &format!(" (expected {expected})");
         }
-        Some(Failure::Status { .. }) => {}
+        Some(Failure::Status { .. } | Failure::NotServing) => {}
         Some(failure) => {
             line += ": ";
             line += &failure.to_string();

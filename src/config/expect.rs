@@ -7,7 +7,7 @@ use anyhow::{Context, Error, Result, anyhow, bail};
 
 use super::expand::expanded_env_lines;
 use super::values::Method;
-use super::{DEFAULT_STATUS_SET, Sources, Target, TargetKind};
+use super::{DEFAULT_STATUS_SET, Sources, Target};
 use crate::cli::{Cli, ENV_EXPECT_JSON};
 
 /// What a healthy answer looks like; all must hold.
@@ -137,16 +137,13 @@ pub(super) fn expectations(
     method: Method,
     targets: &[Target],
 ) -> Result<Expectations> {
-    if targets
-        .iter()
-        .all(|t| matches!(t.kind, TargetKind::Tcp { .. }))
-    {
+    if !targets.iter().any(Target::is_http) {
         let typed = ["expect_status", "expect_body", "expect_json"]
             .into_iter()
             .find(|id| src.typed(id));
         if let Some(id) = typed {
             bail!(
-                "{} cannot apply: every target is tcp://, which has no status or body",
+                "{} cannot apply: no target is http(s):// (tcp:// and grpc:// have no status or body)",
                 src.name(id)
             );
         }

@@ -39,6 +39,18 @@ pub enum TargetKind {
         /// Port, 1-65535.
         port: u16,
     },
+    /// The grpc.health.v1 `Health/Check` RPC over HTTP/2 (`grpc://`,
+    /// cleartext with prior knowledge, or `grpcs://`, TLS with ALPN h2).
+    Grpc {
+        /// Host name or IP address, without IPv6 brackets.
+        host: String,
+        /// Port, 1-65535.
+        port: u16,
+        /// The service asked about; empty for the server as a whole.
+        service: String,
+        /// `grpcs://`.
+        tls: bool,
+    },
 }
 
 /// A URL host without IPv6 brackets: `[::1]` → `::1`.
@@ -156,14 +168,15 @@ impl Target {
             )
         })?;
         let scheme = url[..scheme_end].to_ascii_lowercase();
-        if scheme != "http" && scheme != "https" && scheme != "tcp" {
+        if !matches!(scheme.as_str(), "http" | "https" | "tcp" | "grpc" | "grpcs") {
             bail!(
-                "{text:?}: scheme {scheme}:// is not supported (use http://, https:// or tcp://)"
+                "{text:?}: scheme {scheme}:// is not supported \
+                 (use http://, https://, tcp:// or grpc://)"
             );
         }
         let (url, authorization) = take_userinfo(&url, scheme_end + 3)?;
-        if authorization.is_some() && scheme == "tcp" {
-            bail!("{text:?}: a tcp:// target is only host:port");
+        if authorization.is_some() && !scheme.starts_with("http") {
+            bail!("{text:?}: a {scheme}:// target takes no user:password@");
         }
         // Explicit port check first: http::Uri reports an out-of-range port
         // only as "invalid authority".
@@ -195,6 +208,40 @@ impl Target {
         let Some(host) = uri.host().filter(|h| !h.is_empty()) else {
             bail!("{text:?} has no host");
         };
+        if scheme.starts_with("grpc") {
+            let port = uri
+                .port_u16()
+                .ok_or_else(|| anyhow!("{text:?}: a {scheme}:// target needs a port"))?;
+            if uri.query().is_some() {
+                bail!("{text:?}: a {scheme}:// target is host:port[/SERVICE]");
+            }
+            let service = uri.path().trim_start_matches('/').to_string();
+            if service.contains('/') {
+                bail!(
+                    "{text:?}: a service name has no '/' (e.g. grpc://127.0.0.1:50051/app.Ready)"
+                );
+            }
+            let url = format!(
+                "{scheme}://{}{}",
+                uri.authority().map_or("", |a| a.as_str()),
+                if service.is_empty() {
+                    String::new()
+                } else {
+                    format!("/{service}")
+                }
+            );
+            return Ok(Target {
+                shown: url.clone(),
+                url,
+                kind: TargetKind::Grpc {
+                    host: bare_host(host).to_string(),
+                    port,
+                    service,
+                    tls: scheme == "grpcs",
+                },
+                authorization: None,
+            });
+        }
         if scheme == "tcp" {
             let port = uri
                 .port_u16()
@@ -240,9 +287,14 @@ impl Target {
         })
     }
 
-    /// Whether the check speaks TLS (`https://`).
+    /// Whether the check speaks TLS (`https://`, `grpcs://`).
     pub fn is_https(&self) -> bool {
-        self.url.starts_with("https://")
+        self.url.starts_with("https://") || self.url.starts_with("grpcs://")
+    }
+
+    /// Whether the target is an HTTP request (status and body to judge).
+    pub fn is_http(&self) -> bool {
+        self.kind == TargetKind::Http
     }
 }
 
@@ -285,6 +337,17 @@ pub(super) fn targets(cli: &Cli, src: &Sources) -> Result<Vec<Target>> {
         .iter()
         .map(|t| Target::parse(t.trim(), host, port).with_context(|| source.clone()))
         .collect::<Result<Vec<_>>>()?;
+    if !cfg!(feature = "grpc")
+        && let Some(t) = targets
+            .iter()
+            .find(|t| matches!(t.kind, TargetKind::Grpc { .. }))
+    {
+        bail!(
+            "{source}: {}: this build has no gRPC (built without the grpc feature); \
+             use a build with gRPC for grpc:// targets",
+            t.url
+        );
+    }
     if !cfg!(feature = "tls")
         && let Some(t) = targets.iter().find(|t| t.is_https())
     {
@@ -333,6 +396,8 @@ mod tests {
             ),
             ("127.0.0.1:8000", None, "http://127.0.0.1:8000/"),
             ("[::1]:8080/h?x=1", None, "http://[::1]:8080/h?x=1"),
+            ("grpc://127.0.0.1:50051", None, "grpc://127.0.0.1:50051"),
+            ("GRPCS://h:443/app.Ready", None, "grpcs://h:443/app.Ready"),
         ] {
             assert_eq!(t(text, port).ok().as_deref(), Some(want), "{text}");
         }
@@ -355,6 +420,10 @@ mod tests {
             "http://x:abc/",
             "tcp://x/",
             "tcp://x:80/path",
+            "grpc://x/",
+            "grpc://x:1/a/b",
+            "grpc://x:1/?q",
+            "grpc://u:p@x:1",
         ] {
             assert!(t(bad, None).is_err(), "{bad:?} accepted");
         }

@@ -9,6 +9,8 @@
 //! The checks do not print: they emit [`Event`]s to a [`Trace`], which the
 //! report layer implements for `-v`.
 
+#[cfg(feature = "grpc")]
+mod grpc;
 mod http;
 mod judge;
 mod reason;
@@ -46,6 +48,9 @@ pub struct Check {
     pub body_excerpt: Option<String>,
     /// Attempts made for this target (`--wait` makes more than one).
     pub attempts: u32,
+    /// gRPC: the serving status that came back (`SERVING`, `NOT_SERVING`,
+    /// …), when one did.
+    pub grpc_status: Option<&'static str>,
 }
 
 impl Check {
@@ -59,6 +64,7 @@ impl Check {
             failure: None,
             body_excerpt: None,
             attempts: 1,
+            grpc_status: None,
         }
     }
 
@@ -78,6 +84,8 @@ pub enum Failure {
     },
     /// A response with a good status failed a body or JSON expectation.
     Expectation(String),
+    /// gRPC: a serving status other than `SERVING` (grpc.health.v1).
+    NotServing,
     /// No judgeable response: refused, reset, timed out, malformed, …
     Error(String),
 }
@@ -86,6 +94,7 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::Status { expected } => write!(f, "status not in {expected}"),
+            Failure::NotServing => f.write_str("the serving status is not SERVING"),
             Failure::Expectation(text) | Failure::Error(text) => f.write_str(text),
         }
     }
@@ -323,5 +332,19 @@ fn check(target: &Target, config: &Config, attempt: Attempt, trace: &Arc<dyn Tra
     match &target.kind {
         TargetKind::Http => http::check(target, config, attempt, trace),
         TargetKind::Tcp { host, port } => tcp::check(target, host, *port, config, attempt, trace),
+        #[cfg(feature = "grpc")]
+        TargetKind::Grpc {
+            host,
+            port,
+            service,
+            tls,
+        } => grpc::check(target, host, *port, service, *tls, config, attempt, trace),
+        // Refused by the config layer in a build without gRPC.
+        #[cfg(not(feature = "grpc"))]
+        TargetKind::Grpc { .. } => {
+            let mut check = Check::new(target, "gRPC");
+            check.failure = Some(Failure::Error("this build has no gRPC".into()));
+            check
+        }
     }
 }

@@ -35,11 +35,6 @@ pub(super) fn describe(
     config: &Config,
     attempt: Attempt,
 ) -> String {
-    use std::io::ErrorKind;
-    #[cfg(feature = "tls")]
-    if let Some(e) = rustls_error(error) {
-        return tls_reason(e);
-    }
     let timed_out = || {
         format!(
             "timed out after {} {}",
@@ -54,17 +49,7 @@ pub(super) fn describe(
         ),
         ureq::Error::Timeout(_) => timed_out(),
         ureq::Error::HostNotFound => "could not resolve host".to_string(),
-        ureq::Error::Io(e) => match e.kind() {
-            ErrorKind::ConnectionRefused => "connection refused".to_string(),
-            ErrorKind::ConnectionReset => format!("connection reset by peer {}", phase.doing()),
-            ErrorKind::ConnectionAborted | ErrorKind::BrokenPipe | ErrorKind::UnexpectedEof => {
-                format!("connection closed {}", phase.doing())
-            }
-            ErrorKind::NotFound => e.to_string(),
-            ErrorKind::TimedOut | ErrorKind::WouldBlock => timed_out(),
-            _ if phase == Phase::Resolve => format!("could not resolve host: {e}"),
-            _ => format!("{e} ({})", phase.doing()),
-        },
+        ureq::Error::Io(e) => describe_io(e, phase, attempt),
         ureq::Error::Protocol(e) => format!("malformed response: {e}"),
         ureq::Error::LargeResponseHeader(got, max) => {
             format!("response head too large ({got} bytes, limit {max})")
@@ -73,26 +58,44 @@ pub(super) fn describe(
     }
 }
 
-/// A duration as a reason shows it: to the millisecond below 100 ms, else
-/// to 10 ms (an attempt cut to the end of `--wait` at 999.98 ms had 1s).
-fn shown(d: Duration) -> String {
-    let step = if d < Duration::from_millis(100) {
-        1
-    } else {
-        10
+/// One line for an I/O error (TLS errors inside it in curl's words), in
+/// the phase it happened in.
+pub(super) fn describe_io(e: &std::io::Error, phase: Phase, attempt: Attempt) -> String {
+    use std::io::ErrorKind;
+    #[cfg(feature = "tls")]
+    if let Some(e) = e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+        return tls_reason(e);
+    }
+    match e.kind() {
+        ErrorKind::ConnectionRefused => "connection refused".to_string(),
+        ErrorKind::ConnectionReset => format!("connection reset by peer {}", phase.doing()),
+        ErrorKind::ConnectionAborted | ErrorKind::BrokenPipe | ErrorKind::UnexpectedEof => {
+            format!("connection closed {}", phase.doing())
+        }
+        ErrorKind::NotFound => e.to_string(),
+        ErrorKind::TimedOut | ErrorKind::WouldBlock => {
+            format!(
+                "timed out after {} {}",
+                shown(attempt.allowed),
+                phase.doing()
+            )
+        }
+        _ if phase == Phase::Resolve => format!("could not resolve host: {e}"),
+        _ => format!("{e} ({})", phase.doing()),
+    }
+}
+
+/// A duration as a reason shows it: to the millisecond below 100 ms, to
+/// 10 ms below 500 ms, else to 100 ms (an attempt cut to the end of
+/// `--wait` at 999.98 ms had 1s).
+pub(super) fn shown(d: Duration) -> String {
+    let step = match d.as_millis() {
+        0..100 => 1,
+        100..500 => 10,
+        _ => 100,
     };
     let millis = (d.as_micros() + step * 500) / (step * 1000) * step;
     humantime::format_duration(Duration::from_millis(millis as u64)).to_string()
-}
-
-/// The rustls error inside a ureq error: the TLS connector's I/O errors
-/// carry it.
-#[cfg(feature = "tls")]
-fn rustls_error(error: &ureq::Error) -> Option<&rustls::Error> {
-    match error {
-        ureq::Error::Io(e) => e.get_ref()?.downcast_ref::<rustls::Error>(),
-        _ => None,
-    }
 }
 
 /// A one-line reason for a TLS failure, in the words curl and openssl use.
@@ -308,6 +311,8 @@ mod tests {
             (999_980, "1s"),
             (2_500_000, "2s 500ms"),
             (250_000, "250ms"),
+            (994_000, "1s"),
+            (1_460_000, "1s 500ms"),
             (42_400, "42ms"),
         ] {
             assert_eq!(shown(Duration::from_micros(micros)), want);

@@ -54,23 +54,7 @@ fn connect(
     deadline: Instant,
 ) -> Result<(), String> {
     let left = || deadline.saturating_duration_since(Instant::now());
-    let uri: Uri = format!("http://{}:{port}/", url_host(host))
-        .parse()
-        .map_err(|e| format!("invalid host {host:?}: {e}"))?;
-    let timeout = NextTimeout {
-        after: left().into(),
-        reason: Timeout::Resolve,
-        per_read: None,
-        per_write: None,
-    };
-    let config = ureq::config::Config::default();
-    let addrs = resolver
-        .resolve(&uri, &config, timeout)
-        .map_err(|e| match e {
-            ureq::Error::Timeout(_) => "timed out resolving the host".to_string(),
-            ureq::Error::HostNotFound => "could not resolve host".to_string(),
-            other => format!("could not resolve host: {other}"),
-        })?;
+    let addrs = resolve(resolver, host, port, deadline)?;
     let mut last = String::from("no address to connect to");
     for (i, addr) in addrs.iter().enumerate() {
         let share = left() / (addrs.len() - i) as u32;
@@ -101,4 +85,35 @@ fn connect(
         }
     }
     Err(last)
+}
+
+/// The addresses of `host:port`, in the order to try them: `--resolve`, an
+/// IP literal, or a lookup (ureq's resolver) within `deadline`.
+///
+/// # Errors
+/// One line: the host cannot be resolved, or the deadline passed.
+pub(super) fn resolve(
+    resolver: &ProbeResolver,
+    host: &str,
+    port: u16,
+    deadline: Instant,
+) -> Result<Vec<std::net::SocketAddr>, String> {
+    let uri: Uri = format!("http://{}:{port}/", url_host(host))
+        .parse()
+        .map_err(|e| format!("invalid host {host:?}: {e}"))?;
+    let timeout = NextTimeout {
+        after: deadline.saturating_duration_since(Instant::now()).into(),
+        reason: Timeout::Resolve,
+        per_read: None,
+        per_write: None,
+    };
+    let config = ureq::config::Config::default();
+    let addrs = resolver
+        .resolve(&uri, &config, timeout)
+        .map_err(|e| match e {
+            ureq::Error::Timeout(_) => "timed out resolving the host".to_string(),
+            ureq::Error::HostNotFound => "could not resolve host".to_string(),
+            other => format!("could not resolve host: {other}"),
+        })?;
+    Ok(addrs.iter().copied().collect())
 }

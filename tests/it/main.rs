@@ -5,6 +5,7 @@
 //! - `hostile`: servers that stall, lie or break, bad input, signals;
 //! - `tls`: HTTPS against rustls servers with rcgen certificates;
 //! - `wait`: `--wait`, `tcp://`, Unix sockets;
+//! - `grpc`: grpc.health.v1 against an in-process tonic-health server;
 //! - `habits`: a curl user's flags, the environment Compose and Kubernetes
 //!   create, one validation rule;
 //! - `entrypoint`: `-- CMD` run in place of the probe once healthy;
@@ -18,6 +19,7 @@
 
 mod cli;
 mod entrypoint;
+mod grpc;
 mod habits;
 mod hostile;
 mod regressions;

@@ -18,22 +18,22 @@ use rcgen::{
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 /// A certificate with its key, as DER and PEM.
-struct Cert {
-    der: CertificateDer<'static>,
-    key: PrivatePkcs8KeyDer<'static>,
-    pem: String,
-    key_pem: String,
+pub(crate) struct Cert {
+    pub(crate) der: CertificateDer<'static>,
+    pub(crate) key: PrivatePkcs8KeyDer<'static>,
+    pub(crate) pem: String,
+    pub(crate) key_pem: String,
 }
 
 /// A private CA that signs leaves.
-struct Ca {
+pub(crate) struct Ca {
     params: CertificateParams,
     key: KeyPair,
-    cert: Cert,
+    pub(crate) cert: Cert,
 }
 
 impl Ca {
-    fn new() -> Ca {
+    pub(crate) fn new() -> Ca {
         let key = KeyPair::generate().unwrap();
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -52,7 +52,7 @@ impl Ca {
     }
 
     /// A leaf for `names`, valid now unless `expired`.
-    fn leaf(&self, names: &[&str], expired: bool) -> Cert {
+    pub(crate) fn leaf(&self, names: &[&str], expired: bool) -> Cert {
         let key = KeyPair::generate().unwrap();
         let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
         let mut params = CertificateParams::new(names).unwrap();
@@ -89,16 +89,16 @@ fn self_signed(names: &[&str]) -> Cert {
 }
 
 /// A directory for this test's PEM files, removed on drop.
-struct Files(PathBuf);
+pub(crate) struct Files(PathBuf);
 
 impl Files {
-    fn new(name: &str) -> Files {
+    pub(crate) fn new(name: &str) -> Files {
         let dir =
             std::env::temp_dir().join(format!("healthprobe-tls-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         Files(dir)
     }
-    fn write(&self, name: &str, text: &str) -> String {
+    pub(crate) fn write(&self, name: &str, text: &str) -> String {
         let path = self.0.join(name);
         std::fs::write(&path, text).unwrap();
         path.to_string_lossy().into_owned()

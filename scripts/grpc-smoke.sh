@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# The static release binary against the reference gRPC implementation that
+# nobody here wrote: Python's grpcio with grpcio-health-checking (PyPI), on
+# 127.0.0.1, plain and TLS (a CA and a server certificate made by openssl
+# for this run).
+#
+#   bash scripts/grpc-smoke.sh                        # builds the x86_64 musl binary
+#   HEALTHPROBE_BIN=… HEALTHPROBE_RUNNER=qemu-aarch64-static bash scripts/grpc-smoke.sh
+#
+# Asserts: serving, not serving, a service set NOT_SERVING at run time,
+# an unknown service, a server without the health service, TLS with the
+# private CA (and without it). The Python servers stop on exit, whatever
+# happens, and by themselves after 120 s.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+log() { echo "grpc-smoke: $*"; }
+
+if ! python3 -c 'import grpc, grpc_health.v1.health' 2>/dev/null; then
+  log "installing grpcio and grpcio-health-checking (PyPI)"
+  python3 -m pip install -q grpcio grpcio-health-checking
+fi
+if [ -n "${HEALTHPROBE_BIN:-}" ]; then
+  bin=$HEALTHPROBE_BIN
+else
+  triple=x86_64-unknown-linux-musl
+  cargo build --quiet --release --target "$triple"
+  bin="$(target_dir)/$triple/release/healthprobe"
+fi
+probe="${HEALTHPROBE_RUNNER:-} $bin"
+
+dir=$(mktemp -d)
+server_pid=""
+trap '[ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null; rm -rf "$dir"' EXIT
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+  -subj "/CN=healthprobe grpc smoke CA" -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+  -subj "/CN=grpc.internal" -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
+printf 'subjectAltName=DNS:grpc.internal,IP:127.0.0.1\n' > "$dir/san.ext"
+openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
+  -days 2 -extfile "$dir/san.ext" -out "$dir/server.pem" 2>/dev/null
+
+python3 - "$dir" <<'PY' &
+import json, os, sys, threading, time
+from concurrent import futures
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+d = sys.argv[1]
+S = health_pb2.HealthCheckResponse
+servicer = health.HealthServicer()
+servicer.set("", S.SERVING)
+servicer.set("app.Ready", S.SERVING)
+servicer.set("app.Down", S.NOT_SERVING)
+servicer.set("app.Flip", S.SERVING)
+
+def server(with_health, tls):
+    s = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    if with_health:
+        health_pb2_grpc.add_HealthServicer_to_server(servicer, s)
+    if tls:
+        creds = grpc.ssl_server_credentials([(open(f"{d}/server.key", "rb").read(),
+                                              open(f"{d}/server.pem", "rb").read())])
+        port = s.add_secure_port("127.0.0.1:0", creds)
+    else:
+        port = s.add_insecure_port("127.0.0.1:0")
+    s.start()
+    return s, port
+
+servers = {name: server(h, t) for name, h, t in [("plain", True, False), ("tls", True, True), ("bare", False, False)]}
+with open(f"{d}/ports.tmp", "w") as f:
+    json.dump({name: port for name, (_, port) in servers.items()}, f)
+os.rename(f"{d}/ports.tmp", f"{d}/ports.json")
+end = time.time() + 120
+while time.time() < end:
+    if os.path.exists(f"{d}/flip"):
+        servicer.set("app.Flip", S.NOT_SERVING)
+    time.sleep(0.05)
+PY
+server_pid=$!
+for _ in $(seq 100); do [ -f "$dir/ports.json" ] && break; sleep 0.1; done
+[ -f "$dir/ports.json" ] || { log "the grpcio servers did not start"; exit 1; }
+port() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$dir/ports.json" "$1"; }
+plain=$(port plain); tls=$(port tls); bare=$(port bare)
+log "grpcio $(python3 -c 'import grpc; print(grpc.__version__)'): plain :$plain, TLS :$tls, without the health service :$bare"
+
+failures=0
+# expect STATUS TEXT ARGS…: the exit status, and TEXT in the output.
+expect() {
+  local want=$1 text=$2 out got
+  shift 2
+  set +e
+  out=$(env -i $probe "$@" 2>&1)
+  got=$?
+  set -e
+  if [ "$got" = "$want" ] && [[ "$out" == *"$text"* ]]; then
+    echo "ok   exit $got: $out"
+  else
+    echo "FAIL exit $got (want $want, and '$text'): healthprobe $*: $out"
+    failures=$((failures + 1))
+  fi
+}
+expect 0 "-> SERVING in " "grpc://127.0.0.1:$plain"
+expect 0 "-> SERVING in " "grpc://127.0.0.1:$plain/app.Ready"
+expect 1 "-> NOT_SERVING in " "grpc://127.0.0.1:$plain/app.Down"
+expect 0 "-> SERVING in " "grpc://127.0.0.1:$plain/app.Flip"
+touch "$dir/flip"; sleep 0.3
+expect 1 "-> NOT_SERVING in " "grpc://127.0.0.1:$plain/app.Flip"
+expect 1 'service "app.Missing" is unknown to the server' "grpc://127.0.0.1:$plain/app.Missing"
+expect 1 "the server has no grpc.health.v1 service" "grpc://127.0.0.1:$bare"
+expect 0 "-> SERVING in " --cacert "$dir/ca.pem" "grpcs://127.0.0.1:$tls"
+expect 0 "-> SERVING in " --cacert "$dir/ca.pem" --servername grpc.internal "grpcs://127.0.0.1:$tls"
+expect 1 "certificate verify failed: unknown issuer" "grpcs://127.0.0.1:$tls"
+expect 0 '"grpc_status":"SERVING"' -o json "grpc://127.0.0.1:$plain"
+echo "grpc-smoke: $failures failed"
+[ "$failures" = 0 ]
