@@ -30,6 +30,8 @@ pub use expect::Expectations;
 pub(crate) use sources::Sources;
 
 pub use target::{Target, TargetKind, bare_host, redact_userinfo, url_host};
+#[cfg(feature = "tls")]
+pub use tls::LazyClientConfig;
 pub use tls::TlsOptions;
 pub use values::{ByteSize, HumanDuration, Method, Output, ResolveEntry};
 
@@ -185,7 +187,8 @@ impl Config {
     /// The first invalid value, as one line naming its flag or variable.
     fn build(mut cli: Cli, src: &Sources) -> Result<Config> {
         expand_values(&mut cli, src)?;
-        let tls = TlsOptions::from_cli(&cli, src)?;
+        let targets = target::targets(&cli, src)?;
+        let tls = TlsOptions::from_cli(&cli, src, targets.iter().any(Target::is_https))?;
         let timeout = src
             .parse::<HumanDuration>("timeout", cli.timeout.as_deref(), DEFAULT_TIMEOUT)?
             .0;
@@ -199,7 +202,6 @@ impl Config {
         let authorization = src
             .parse_opt::<UserPassword>("user", cli.user.as_deref())?
             .map(|u| u.authorization);
-        let targets = target::targets(&cli, src)?;
         let expect = expect::expectations(&cli, src, method, &targets)?;
         let max_body = src
             .parse::<ByteSize>("max_body", cli.max_body.as_deref(), DEFAULT_MAX_BODY)?

@@ -18,9 +18,45 @@ pub struct TlsOptions {
     /// host, lower case.
     pub servername: Option<String>,
     /// The rustls client config: roots (the bundled Mozilla roots, or
-    /// `--cacert`), the verifier, the client certificate.
+    /// `--cacert`), the verifier, the client certificate. Built when first
+    /// needed: at once when a target speaks TLS (so that a bad `--cacert`
+    /// is refused before anything is sent), else only if a redirect leads
+    /// to https://. An `http://` probe neither copies the roots nor starts
+    /// rustls (about 90k instructions and 300 KiB resident).
     #[cfg(feature = "tls")]
-    pub client: std::sync::Arc<rustls::ClientConfig>,
+    pub client: std::sync::Arc<LazyClientConfig>,
+}
+
+/// The rustls client config, built once from the TLS flags when first
+/// asked for.
+#[cfg(feature = "tls")]
+#[derive(Debug)]
+pub struct LazyClientConfig {
+    insecure: bool,
+    cacert: Option<Vec<rustls::pki_types::CertificateDer<'static>>>,
+    identity: Option<Pem>,
+    built: std::sync::OnceLock<Result<std::sync::Arc<rustls::ClientConfig>, String>>,
+}
+
+#[cfg(feature = "tls")]
+impl LazyClientConfig {
+    /// The config, built on the first call.
+    ///
+    /// # Errors
+    /// A `--cacert` without a usable CA certificate, or a client key that
+    /// does not fit rustls (the message says which).
+    pub fn get(&self) -> Result<std::sync::Arc<rustls::ClientConfig>, String> {
+        self.built
+            .get_or_init(|| {
+                client_config(
+                    self.insecure,
+                    self.cacert.as_deref(),
+                    self.identity.as_ref(),
+                )
+                .map_err(|e| format!("{e:#}"))
+            })
+            .clone()
+    }
 }
 
 /// A DNS name as `--servername` takes it: lower case, no trailing dot,
@@ -48,7 +84,9 @@ impl TlsOptions {
     /// A file that is missing, not PEM, or without the certificate or key it
     /// should hold; a server name that is not a DNS name; any TLS flag in a
     /// build without TLS.
-    pub(super) fn from_cli(cli: &Cli, src: &Sources) -> Result<TlsOptions> {
+    /// `needs_tls`: whether any target speaks TLS; the PEM files are read
+    /// and checked either way, the client config is built only then.
+    pub(super) fn from_cli(cli: &Cli, src: &Sources, needs_tls: bool) -> Result<TlsOptions> {
         let servername = match &cli.servername {
             Some(text) => Some(dns_name(text).ok_or_else(|| {
                 anyhow::anyhow!(
@@ -73,7 +111,7 @@ impl TlsOptions {
                     "TLS options need a build with TLS (this one was built without the tls feature)"
                 );
             }
-            let _ = src;
+            let _ = (src, needs_tls);
             Ok(TlsOptions {
                 insecure: false,
                 servername: None,
@@ -97,8 +135,18 @@ impl TlsOptions {
                 Some(path) => Some(client_identity(path, cli.key.as_deref(), src)?),
                 None => None,
             };
-            let client = client_config(cli.insecure, cacert, identity)
-                .with_context(|| src.name("cacert"))?;
+            let client = std::sync::Arc::new(LazyClientConfig {
+                insecure: cli.insecure,
+                cacert,
+                identity,
+                built: std::sync::OnceLock::new(),
+            });
+            if needs_tls {
+                client
+                    .get()
+                    .map_err(|e| anyhow::anyhow!("{e}"))
+                    .with_context(|| src.name("cacert"))?;
+            }
             Ok(TlsOptions {
                 insecure: cli.insecure,
                 servername,
@@ -153,8 +201,8 @@ fn client_identity(
 #[cfg(feature = "tls")]
 fn client_config(
     insecure: bool,
-    cacert: Option<Vec<rustls::pki_types::CertificateDer<'static>>>,
-    identity: Option<Pem>,
+    cacert: Option<&[rustls::pki_types::CertificateDer<'static>]>,
+    identity: Option<&Pem>,
 ) -> Result<std::sync::Arc<rustls::ClientConfig>> {
     use std::sync::Arc;
 
@@ -188,13 +236,13 @@ fn client_config(
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(PinnedOrWebPki {
                     webpki,
-                    pinned: certs,
+                    pinned: certs.to_vec(),
                 }))
         }
     };
     let config = match identity {
         Some((chain, Some(key))) => builder
-            .with_client_auth_cert(chain, key)
+            .with_client_auth_cert(chain.clone(), key.clone_key())
             .map_err(|e| anyhow!("--cert/--key: {e}"))?,
         _ => builder.with_no_client_auth(),
     };

@@ -198,7 +198,7 @@ async fn call(
         let name = config.tls.servername.as_deref().unwrap_or(host).to_string();
         let name = rustls::pki_types::ServerName::try_from(name)
             .map_err(|_| format!("{host:?} is not a TLS server name (give --servername)"))?;
-        let mut client = (*config.tls.client).clone();
+        let mut client = (*config.tls.client.get()?).clone();
         client.alpn_protocols = vec![b"h2".to_vec()];
         let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
         let handshake = connector.connect(name, stream);

@@ -14,12 +14,14 @@ use ureq::unversioned::transport::{
     TransportAdapter,
 };
 
-use crate::config::bare_host;
+use crate::config::{LazyClientConfig, bare_host};
 
-/// Wraps the chained transport in TLS when the URL is `https://`.
+/// Wraps the chained transport in TLS when the URL is `https://` (the
+/// target's, or a same-host redirect's), with the rustls config the config
+/// layer builds when first asked.
 #[derive(Debug)]
 pub(super) struct TlsConnector {
-    pub(super) config: Arc<ClientConfig>,
+    pub(super) config: Arc<LazyClientConfig>,
 }
 
 impl<In: Transport> Connector<In> for TlsConnector {
@@ -36,10 +38,14 @@ impl<In: Transport> Connector<In> for TlsConnector {
         if !details.needs_tls() || transport.is_tls() {
             return Ok(Some(Either::A(transport)));
         }
+        let config: Arc<ClientConfig> = self
+            .config
+            .get()
+            .map_err(|e| ureq::Error::Io(std::io::Error::other(e)))?;
         let host = details.uri.host().unwrap_or_default();
         let name = ServerName::try_from(bare_host(host).to_string())
             .map_err(|_| ureq::Error::Tls("not a DNS name or IP address"))?;
-        let mut conn = ClientConnection::new(self.config.clone(), name)
+        let mut conn = ClientConnection::new(config.clone(), name)
             .map_err(|e| ureq::Error::Io(std::io::Error::other(e)))?;
         let mut sock = TransportAdapter::new(transport.boxed(), details.current_time.clone());
         sock.set_timeout(details.timeout);

@@ -487,3 +487,29 @@ fn an_expired_pinned_certificate_is_still_refused() {
         out.stdout
     );
 }
+
+/// The rustls config is built only when a target speaks TLS, or when a
+/// same-host redirect first leads to https:// (then, with --cacert's roots).
+#[test]
+fn a_same_host_redirect_from_http_to_https_is_followed() {
+    let files = Files::new("http-to-https");
+    let ca = Ca::new();
+    let leaf = ca.leaf(&["127.0.0.1"], false);
+    let server = TlsServer::start(&[&leaf], &leaf, None);
+    let location = format!("location: https://127.0.0.1:{}/health\r\n", server.port);
+    let http = Scripted::reply(response("301 Moved Permanently", &location, ""));
+    let cacert = files.write("ca.pem", &ca.cert.pem);
+    run(probe().args([
+        "-L",
+        "--expect-status",
+        "200",
+        "--cacert",
+        &cacert,
+        &http.url("/"),
+    ]))
+    .expect(0, QUICK)
+    .stdout_has("-> 200 OK");
+    let out = run(probe().args(["-L", "--expect-status", "200", &http.url("/")]));
+    out.expect(1, QUICK)
+        .stdout_has("certificate verify failed: unknown issuer");
+}
