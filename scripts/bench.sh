@@ -188,7 +188,8 @@ commas() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
   done
   echo
   echo "healthprobe without TLS (\`--no-default-features\`): $(commas "$notls_bytes") bytes."
-  echo "healthprobe is \`$hp_kind\`."
+  echo "healthprobe is \`$hp_kind\`, \`$("$hp" --version)\`."
+  [ -z "${BENCH_BASELINE:-}" ] || echo "healthprobe (baseline) is \`$("$work/healthprobe-baseline" --version)\`."
   echo
   echo "## A gRPC probe"
   echo
@@ -220,7 +221,7 @@ commas() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
   echo
   echo "## Budget"
   echo
-  python3 - "${instr[@]}" "${rss[0]}" "${bytes[0]}" "$notls_bytes" "${wall[0]%% *}" "${wall[3]%% *}" <<'PY'
+  python3 - "${instr[@]:0:4}" "${rss[0]}" "${bytes[0]}" "$notls_bytes" "${wall[0]%% *}" "${wall[3]%% *}" <<'PY'
 import sys
 hp, curl, wget, bb, rss, size, notls, t_hp, t_bb = map(float, sys.argv[1:])
 rows = [

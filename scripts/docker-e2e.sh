@@ -47,24 +47,9 @@ trap cleanup EXIT
 docker_engine_up "$work/dockerd.log"
 
 # ---- the image: the final stage of Dockerfile.example --------------------------
-triple=x86_64-unknown-linux-musl
-cargo build --quiet --release --target "$triple" --bin healthprobe --example health_server
-ctx="$work/context"
-mkdir -p "$ctx"
-tdir=$(target_dir)
-cp "$tdir/$triple/release/healthprobe" "$ctx/healthprobe"
-cp "$tdir/$triple/release/examples/health_server" "$ctx/health_server"
-awk '
-  /^FROM scratch/ { final = 1 }
-  /^# ---- the same probe/ { final = 0 }
-  final && /^COPY --from=builder / { print "COPY " substr($3, 2) " " $4; next }
-  final { print }
-' Dockerfile.example > "$ctx/Dockerfile"
-healthcheck=$(grep '^HEALTHCHECK' "$ctx/Dockerfile")
-[ "$healthcheck" = "$(grep '^HEALTHCHECK' Dockerfile.example)" ] || fail "HEALTHCHECK line differs from Dockerfile.example"
-log "image from Dockerfile.example's final stage: $healthcheck"
 image="$prefix-app"
-docker build -q -t "$image" "$ctx" >/dev/null 2>"$work/build.log" || { cat "$work/build.log" >&2; fail "docker build"; }
+docker_example_image "$image" "$work/context"
+log "image from Dockerfile.example's final stage: $(grep '^HEALTHCHECK' Dockerfile.example)"
 
 health() { docker inspect --format '{{json .State.Health}}' "$1"; }
 status() { docker inspect --format '{{.State.Health.Status}}' "$1"; }

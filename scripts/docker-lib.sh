@@ -7,7 +7,16 @@
 #                             one line and the script exits 0.
 #   docker_engine_down        stops the dockerd that docker_engine_up started,
 #                             and nothing else.
-# The caller defines log and fail (one line each, fail exits 1).
+#   docker_example_image NAME DIR
+#                             builds NAME from the final stage of
+#                             Dockerfile.example (ENV, HEALTHCHECK, ENTRYPOINT
+#                             verbatim; COPY --from=builder becomes a COPY of
+#                             the host-built static binaries, since no image
+#                             can be pulled), its context in DIR.
+#   docker_wait_health C STATUS SECONDS
+#                             polls a container's health (see below).
+# The caller defines log and fail (one line each, fail exits 1) and sources
+# scripts/lib.sh first.
 
 started_dockerd=""
 
@@ -62,4 +71,22 @@ docker_wait_health() {
       "$(date +%s.%N)" "$t0" "$limit" || return 1
     sleep 0.2
   done
+}
+
+docker_example_image() {
+  local name=$1 ctx=$2 triple=x86_64-unknown-linux-musl tdir
+  cargo build --quiet --release --target "$triple" --bin healthprobe --example health_server
+  tdir=$(target_dir)
+  mkdir -p "$ctx"
+  cp "$tdir/$triple/release/healthprobe" "$ctx/healthprobe"
+  cp "$tdir/$triple/release/examples/health_server" "$ctx/health_server"
+  awk '
+    /^FROM scratch/ { final = 1 }
+    /^# ---- the same probe/ { final = 0 }
+    final && /^COPY --from=builder / { print "COPY " substr($3, 2) " " $4; next }
+    final { print }
+  ' Dockerfile.example > "$ctx/Dockerfile"
+  [ "$(grep '^HEALTHCHECK' "$ctx/Dockerfile")" = "$(grep '^HEALTHCHECK' Dockerfile.example)" ] \
+    || fail "HEALTHCHECK line differs from Dockerfile.example"
+  docker build -q -t "$name" "$ctx" >/dev/null 2>"$ctx.build.log" || { cat "$ctx.build.log" >&2; fail "docker build $name"; }
 }
