@@ -83,7 +83,11 @@ for _ in $(seq 100); do docker logs "$worker" 2>/dev/null | grep -q "health_serv
 
 docker inspect "$model" "$gateway" "$worker" > "$work/inspect.json"
 docker logs -t "$worker" > "$work/worker.log" 2>&1
-python3 - "$work/inspect.json" "$work/worker.log" "$t0" <<'PY' || fail "start order"
+# When the model server turned healthy: the engine's health_status events
+# (the Health Log keeps only the last 5 checks).
+docker events --since "${t0%.*}" --until "$(date +%s)" --filter "container=$model" \
+  --filter event=health_status --format '{{.TimeNano}} {{.Status}}' > "$work/events.txt"
+python3 - "$work/inspect.json" "$work/worker.log" "$t0" "$work/events.txt" <<'PY' || fail "start order"
 import datetime, json, re, sys
 def t(s):
     # Docker's RFC 3339 with nanoseconds: keep microseconds.
@@ -93,22 +97,23 @@ def t(s):
 model, gateway, worker = json.load(open(sys.argv[1]))
 t0 = float(sys.argv[3])
 log = model["State"]["Health"]["Log"]
-healthy = [e for e in log if e["ExitCode"] == 0]
-assert healthy, log
 assert {e["ExitCode"] for e in log} <= {0, 1}, log
-turned = t(healthy[0]["End"])
+events = [l.split(" ", 1) for l in open(sys.argv[4]).read().splitlines()]
+turned = min(int(ns) / 1e9 for ns, status in events if status.strip() == "health_status: healthy")
 model_started = t(model["State"]["StartedAt"])
 gateway_started = t(gateway["State"]["StartedAt"])
-assert gateway_started >= turned, (gateway["State"]["StartedAt"], healthy[0]["End"])
+# The model loads for LOAD_DELAY=3 s: healthy before that would be a lie.
+assert turned >= model_started + 3.0 - 0.2, ("healthy before the model loaded", turned - model_started)
+assert gateway_started >= turned, ("the gateway started before its dependency was healthy", gateway_started - turned)
 lines = open(sys.argv[2]).read().splitlines()
 report = [l for l in lines if " healthy: GET http://model-server:8000/health -> 200 OK" in l]
 app = [l for l in lines if "health_server: listening" in l]
 assert report and app, lines
 report_at, app_at = t(report[0].split()[0]), t(app[0].split()[0])
-assert turned - 1.0 <= report_at <= app_at, (healthy[0]["End"], report[0], app[0])
+assert model_started + 3.0 - 0.2 <= report_at <= app_at, ("the worker's app started before its dependency loaded", report[0], app[0])
 worker_started = t(worker["State"]["StartedAt"])
-print(f"compose-e2e: model-server started {model_started - t0:.1f}s after up, healthy at {turned - t0:.1f}s "
-      f"(first check {healthy[0]['Output'].strip()!r})")
+print(f"compose-e2e: model-server started {model_started - t0:.1f}s after up (its model loads in 3s), "
+      f"healthy at {turned - t0:.1f}s (health_status event)")
 print(f"compose-e2e: gateway started at {gateway_started - t0:.1f}s, {gateway_started - turned:.1f}s after the model server turned healthy")
 print(f"compose-e2e: worker container started at {worker_started - t0:.1f}s; its healthprobe --wait reported healthy at "
       f"{report_at - t0:.1f}s and the application (same PID) listened at {app_at - t0:.1f}s")

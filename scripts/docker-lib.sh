@@ -12,7 +12,10 @@
 #                             Dockerfile.example (ENV, HEALTHCHECK, ENTRYPOINT
 #                             verbatim; COPY --from=builder becomes a COPY of
 #                             the host-built static binaries, since no image
-#                             can be pulled), its context in DIR.
+#                             can be pulled), its context in DIR. With
+#                             HEALTHPROBE_E2E_PROBE=PATH the image gets that
+#                             binary as /healthprobe instead (to see the
+#                             tests fail with a probe that always exits 0).
 #   docker_wait_health C STATUS SECONDS
 #                             polls a container's health (see below).
 # The caller defines log and fail (one line each, fail exits 1) and sources
@@ -78,7 +81,7 @@ docker_example_image() {
   cargo build --quiet --release --target "$triple" --bin healthprobe --example health_server
   tdir=$(target_dir)
   mkdir -p "$ctx"
-  cp "$tdir/$triple/release/healthprobe" "$ctx/healthprobe"
+  cp "${HEALTHPROBE_E2E_PROBE:-$tdir/$triple/release/healthprobe}" "$ctx/healthprobe"
   cp "$tdir/$triple/release/examples/health_server" "$ctx/health_server"
   awk '
     /^FROM scratch/ { final = 1 }
