@@ -33,13 +33,7 @@ dir=$(mktemp -d)
 server_pid=""
 trap '[ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null; rm -rf "$dir"' EXIT
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-  -subj "/CN=healthprobe grpc smoke CA" -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-  -subj "/CN=grpc.internal" -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
-printf 'subjectAltName=DNS:grpc.internal,IP:127.0.0.1\n' > "$dir/san.ext"
-openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
-  -days 2 -extfile "$dir/san.ext" -out "$dir/server.pem" 2>/dev/null
+test_ca "$dir" grpc.internal
 
 python3 - "$dir" <<'PY' &
 import json, os, sys, threading, time

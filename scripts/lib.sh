@@ -4,6 +4,10 @@
 #                          CARGO_TARGET_DIR and build.target-dir: cargo is
 #                          asked, nothing is assumed)
 #   package_version        prints the package version from Cargo.toml
+#   test_ca DIR NAME          makes, with openssl, a private CA (DIR/ca.pem)
+#                          and a server certificate for NAME and 127.0.0.1
+#                          signed by it (DIR/server.pem, DIR/server.key),
+#                          valid for two days
 #   need_packages CMD=PKG… installs the Debian packages whose commands are
 #                          missing (root, apt-get), e.g. need_packages nginx=nginx-light
 
@@ -26,4 +30,15 @@ need_packages() {
   echo "installing ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+test_ca() {
+  local dir=$1 name=$2
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj "/CN=healthprobe test CA" -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -subj "/CN=$name" -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:%s,IP:127.0.0.1\n' "$name" > "$dir/san.ext"
+  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
+    -days 2 -extfile "$dir/san.ext" -out "$dir/server.pem" 2>/dev/null
 }

@@ -42,13 +42,7 @@ silent_pid=""
 trap 'nginx_stop; [ -z "$silent_pid" ] || kill "$silent_pid" 2>/dev/null; rm -rf "$dir"' EXIT
 
 # A private CA and a certificate for 127.0.0.1 and localhost, made now.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-  -subj "/CN=healthprobe smoke CA" -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-  -subj "/CN=localhost" -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
-printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$dir/san.ext"
-openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
-  -days 2 -extfile "$dir/san.ext" -out "$dir/server.pem" 2>/dev/null
+test_ca "$dir" localhost
 tls_port=$(free_port)
 
 nginx_start "$dir" '

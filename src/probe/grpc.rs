@@ -170,12 +170,7 @@ async fn call(
     attempt: Attempt,
     progress: &Arc<Progress>,
 ) -> Result<Answer, String> {
-    let resolver = ProbeResolver {
-        progress: progress.clone(),
-        fixed: config.resolve.clone(),
-        skip: false,
-        rename: None,
-    };
+    let resolver = ProbeResolver::direct(progress.clone(), &config.resolve);
     let addrs = resolve(&resolver, host, port, attempt.deadline)?;
     progress.set(Phase::Connect);
     let connect_by = attempt

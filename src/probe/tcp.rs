@@ -26,12 +26,7 @@ pub(super) fn check(
 ) -> Check {
     let start = Instant::now();
     let progress = Arc::new(Progress::new(trace.clone()));
-    let resolver = ProbeResolver {
-        progress: progress.clone(),
-        fixed: config.resolve.clone(),
-        skip: false,
-        rename: None,
-    };
+    let resolver = ProbeResolver::direct(progress.clone(), &config.resolve);
     let mut check = Check::new(target, "TCP");
     if let Err(error) = connect(&resolver, host, port, attempt.deadline) {
         check.failure = Some(Failure::Error(error));

@@ -115,6 +115,19 @@ pub(crate) struct ProbeResolver {
     pub(crate) rename: Option<(String, String)>,
 }
 
+impl ProbeResolver {
+    /// The resolver of a check that connects by itself (`tcp://`,
+    /// gRPC): `--resolve`, IP literals, then a lookup.
+    pub(crate) fn direct(progress: Arc<Progress>, fixed: &[ResolveEntry]) -> ProbeResolver {
+        ProbeResolver {
+            progress,
+            fixed: fixed.to_vec(),
+            skip: false,
+            rename: None,
+        }
+    }
+}
+
 impl Resolver for ProbeResolver {
     fn resolve(
         &self,
