@@ -7,7 +7,7 @@
 #   bash scripts/grpc-smoke.sh                        # builds the x86_64 musl binary
 #   HEALTHPROBE_BIN=… HEALTHPROBE_RUNNER=qemu-aarch64-static bash scripts/grpc-smoke.sh
 #
-# Asserts: serving, not serving, a service set NOT_SERVING at run time,
+# Asserts: serving, not serving, SERVICE_UNKNOWN, a service set NOT_SERVING at run time,
 # an unknown service, a server without the health service, TLS with the
 # private CA (and without it). The Python servers stop on exit, whatever
 # happens, and by themselves after 120 s.
@@ -48,6 +48,7 @@ servicer.set("", S.SERVING)
 servicer.set("app.Ready", S.SERVING)
 servicer.set("app.Down", S.NOT_SERVING)
 servicer.set("app.Flip", S.SERVING)
+servicer.set("app.Gone", S.SERVICE_UNKNOWN)
 
 def server(with_health, tls):
     s = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
@@ -98,6 +99,7 @@ expect() {
 expect 0 "-> SERVING in " "grpc://127.0.0.1:$plain"
 expect 0 "-> SERVING in " "grpc://127.0.0.1:$plain/app.Ready"
 expect 1 "-> NOT_SERVING in " "grpc://127.0.0.1:$plain/app.Down"
+expect 1 "-> SERVICE_UNKNOWN in " "grpc://127.0.0.1:$plain/app.Gone"
 expect 0 "-> SERVING in " "grpc://127.0.0.1:$plain/app.Flip"
 touch "$dir/flip"; sleep 0.3
 expect 1 "-> NOT_SERVING in " "grpc://127.0.0.1:$plain/app.Flip"

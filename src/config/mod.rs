@@ -11,6 +11,7 @@ mod expect;
 mod request;
 mod sources;
 mod target;
+mod targets;
 mod tls;
 mod values;
 #[cfg(feature = "tls")]
@@ -187,7 +188,7 @@ impl Config {
     /// The first invalid value, as one line naming its flag or variable.
     fn build(mut cli: Cli, src: &Sources) -> Result<Config> {
         expand_values(&mut cli, src)?;
-        let targets = target::targets(&cli, src)?;
+        let targets = targets::targets(&cli, src)?;
         let tls = TlsOptions::from_cli(&cli, src, targets.iter().any(Target::is_https))?;
         let timeout = src
             .parse::<HumanDuration>("timeout", cli.timeout.as_deref(), DEFAULT_TIMEOUT)?

@@ -1,15 +1,11 @@
 //! Targets: what a check is aimed at, validated once.
 
 use anyhow::{Context, Result, anyhow, bail};
-use percent_encoding::percent_decode_str;
 use ureq::http::{HeaderValue, Uri};
 
-use super::auth::basic;
-use super::expand::expand_env;
-use super::sources::env_string;
+pub use super::auth::redact_userinfo;
+use super::auth::take_userinfo;
 use super::values::Port;
-use super::{DEFAULT_HOST, Sources};
-use crate::cli::{Cli, ENV_PORT_FALLBACK, ENV_URL};
 
 /// A validated target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,52 +52,6 @@ pub enum TargetKind {
 /// A URL host without IPv6 brackets: `[::1]` → `::1`.
 pub fn bare_host(host: &str) -> &str {
     host.trim_start_matches('[').trim_end_matches(']')
-}
-
-/// `text` with the password of any `user:password@` replaced by `***`, for
-/// messages about a URL.
-pub fn redact_userinfo(text: &str) -> String {
-    let Some(start) = text.find("://").map(|i| i + 3) else {
-        return text.to_string();
-    };
-    let end = text[start..]
-        .find(['/', '?', '#'])
-        .map_or(text.len(), |i| i + start);
-    match text[start..end].rfind('@') {
-        Some(at) => {
-            let userinfo = &text[start..start + at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            let hidden = if userinfo.contains(':') { ":***" } else { "" };
-            format!("{}{user}{hidden}{}", &text[..start], &text[start + at..])
-        }
-        None => text.to_string(),
-    }
-}
-
-/// Splits `user:password@` off the authority of `url` (which starts at
-/// `start`): the URL without it, and the Basic `Authorization` value of the
-/// percent-decoded user and password.
-fn take_userinfo(url: &str, start: usize) -> Result<(String, Option<HeaderValue>)> {
-    let end = url[start..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |i| i + start);
-    let Some(at) = url[start..end].rfind('@') else {
-        return Ok((url.to_string(), None));
-    };
-    let userinfo = &url[start..start + at];
-    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
-    let decode = |part: &str, what: &str| {
-        percent_decode_str(part)
-            .decode_utf8()
-            .map(|p| p.into_owned())
-            .map_err(|_| anyhow!("the {what} in the URL is not UTF-8 once percent-decoded"))
-    };
-    let (user, password) = (decode(user, "user")?, decode(password, "password")?);
-    if user.is_empty() {
-        bail!("the user name before '@' in the URL is empty");
-    }
-    let bare = format!("{}{}", &url[..start], &url[start + at + 1..]);
-    Ok((bare, Some(basic(&user, &password))))
 }
 
 /// Whether `text` is `host:port` or `host:port/path…` without a scheme
@@ -298,87 +248,10 @@ impl Target {
     }
 }
 
-/// The targets from the command line or `HEALTHPROBE_URL`, bare paths
-/// joined to `--host` and `--port` (or `PORT`). Host and port are read only
-/// when a bare path needs them: with full URLs, a bad `PORT` or the
-/// `HEALTHPROBE_PORT=tcp://10.96.0.12:80` that Kubernetes injects for a
-/// Service named healthprobe does not matter (a value typed on the command
-/// line is still checked).
-pub(super) fn targets(cli: &Cli, src: &Sources) -> Result<Vec<Target>> {
-    let (texts, source) = if cli.targets.is_empty() {
-        let texts: Vec<String> = env_string(ENV_URL)?
-            .map(|v| v.split_whitespace().map(expand_env).collect::<Result<_>>())
-            .transpose()
-            .context(ENV_URL)?
-            .unwrap_or_default();
-        if texts.is_empty() {
-            bail!("no target: give a URL or a path such as /health, or set {ENV_URL}");
-        }
-        (texts, ENV_URL.to_string())
-    } else {
-        (cli.targets.clone(), src.name("targets"))
-    };
-    let bare_paths = texts.iter().any(|t| t.trim().starts_with('/'));
-    let port = if bare_paths || src.typed("port") {
-        port(cli, src)?
-    } else {
-        None
-    };
-    let host = cli.host.as_deref().unwrap_or(DEFAULT_HOST).trim();
-    if (bare_paths || src.typed("host"))
-        && (host.is_empty() || host.contains(['/', '?', '#', '@', ' ']))
-    {
-        bail!(
-            "{}: {host:?} is not a host name or address",
-            src.name("host")
-        );
-    }
-    let targets = texts
-        .iter()
-        .map(|t| Target::parse(t.trim(), host, port).with_context(|| source.clone()))
-        .collect::<Result<Vec<_>>>()?;
-    if !cfg!(feature = "grpc")
-        && let Some(t) = targets
-            .iter()
-            .find(|t| matches!(t.kind, TargetKind::Grpc { .. }))
-    {
-        bail!(
-            "{source}: {}: this build has no gRPC (built without the grpc feature); \
-             use a build with gRPC for grpc:// targets",
-            t.url
-        );
-    }
-    if !cfg!(feature = "tls")
-        && let Some(t) = targets.iter().find(|t| t.is_https())
-    {
-        bail!(
-            "{source}: {}: this build has no TLS (built without the tls feature); \
-             use a build with TLS for https:// targets",
-            t.url
-        );
-    }
-    Ok(targets)
-}
-
-/// The port for bare paths: `--port`, `HEALTHPROBE_PORT` (unless it is a
-/// Kubernetes service link, `tcp://…`), then `PORT`.
-fn port(cli: &Cli, src: &Sources) -> Result<Option<u16>> {
-    if let Some(text) = &cli.port
-        && !(src.came_from_env("port") && text.trim().starts_with("tcp://"))
-    {
-        return Ok(Some(
-            text.parse::<Port>().with_context(|| src.name("port"))?.0,
-        ));
-    }
-    match env_string(ENV_PORT_FALLBACK)? {
-        Some(text) => Ok(Some(text.parse::<Port>().context(ENV_PORT_FALLBACK)?.0)),
-        None => Ok(None),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::auth::basic;
 
     #[test]
     fn targets_take_urls_ipv6_and_bare_paths() {
