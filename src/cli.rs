@@ -51,19 +51,23 @@ pub const ENV_EXPECT_JSON: &str = "HEALTHPROBE_EXPECT_JSON";
 /// The platform-wide port variable (Heroku, Cloud Run, …), read after `HEALTHPROBE_PORT`.
 pub const ENV_PORT_FALLBACK: &str = "PORT";
 
-/// One HTTP health check with a deadline; exit 0 when healthy, 1 otherwise.
+/// Health checks with one deadline; exit 0 when healthy, 1 otherwise.
 ///
-/// healthprobe replaces `curl --fail` in Docker HEALTHCHECK lines, CI smoke
-/// tests and Kubernetes exec probes. A status in the expected set (default
-/// 200-399, the Kubernetes httpGet rule) with every expectation met is
-/// healthy (exit 0); anything else (other status, refused, reset, timeout,
-/// bad reply, bad flag) is unhealthy (exit 1). It never exits 2, which Docker
-/// reserves. Proxy environment variables are ignored.
+/// healthprobe replaces `curl --fail` (and grpc_health_probe) in Docker
+/// HEALTHCHECK lines, CI waits, entrypoints and Kubernetes exec probes. An
+/// HTTP status in the expected set (default 200-399, the Kubernetes httpGet
+/// rule) with every expectation met, an open TCP connection, or a gRPC
+/// SERVING (grpc.health.v1) is healthy (exit 0); anything else (other
+/// status, refused, reset, timeout, bad reply, bad flag) is unhealthy (exit
+/// 1). It never exits 2, which Docker reserves. Proxy environment variables
+/// are ignored.
 #[derive(Parser, Debug)]
 #[command(name = "healthprobe", version = VERSION, about, long_about, max_term_width = 100)]
 pub struct Cli {
     /// Targets to check: http://… or https://… URLs, tcp://host:port (healthy
-    /// when a TCP connection opens), or a bare path such as /health meaning
+    /// when a TCP connection opens), grpc:// or grpcs://host:port[/SERVICE]
+    /// (the grpc.health.v1 check), host:port[/path] (read as http://, as
+    /// curl does), or a bare path such as /health meaning
     /// http://{--host}:{--port}/health. ${NAME} and ${NAME:-default} are
     /// filled from the environment here and in --host, --port, -H, --user,
     /// --servername, --expect-body and --expect-json ($$ is a literal $).
@@ -119,8 +123,9 @@ pub struct Cli {
     #[arg(short = 'I', long)]
     pub head: bool,
 
-    /// Request header 'Name: value', repeatable; 'Host: x' sets the Host
-    /// header [env: HEALTHPROBE_HEADERS, one header per line].
+    /// Request header 'Name: value' (gRPC metadata for grpc:// targets),
+    /// repeatable; 'Host: x' sets the Host header [env: HEALTHPROBE_HEADERS,
+    /// one header per line or separated by the two characters \n].
     #[arg(short = 'H', long = "header", value_name = "HEADER", action = ArgAction::Append)]
     pub headers: Vec<String>,
 
@@ -150,7 +155,7 @@ pub struct Cli {
 
     /// The body is JSON and the value at the RFC 6901 POINTER equals VALUE,
     /// repeatable (e.g. /status=ok; true, 42 and null compare as JSON)
-    /// [env: HEALTHPROBE_EXPECT_JSON, one per line].
+    /// [env: HEALTHPROBE_EXPECT_JSON, one per line or separated by \n].
     #[arg(long, value_name = "POINTER=VALUE", action = ArgAction::Append)]
     pub expect_json: Vec<String>,
 
