@@ -48,7 +48,8 @@ docker_engine_up "$work/dockerd.log"
 
 # ---- the image: the final stage of Dockerfile.example --------------------------
 image="$prefix-app"
-docker_example_image "$image" "$work/context"
+ctx="$work/context"
+docker_example_image "$image" "$ctx"
 log "image from Dockerfile.example's final stage: $(grep '^HEALTHCHECK' Dockerfile.example)"
 
 health() { docker inspect --format '{{json .State.Health}}' "$1"; }

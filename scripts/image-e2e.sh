@@ -135,11 +135,11 @@ done
 docker rmi -f "$repo:$version" >/dev/null
 
 # ---- 4. a consumer image: COPY --from the published tag ------------------------------
-triple=x86_64-unknown-linux-musl
-cargo build --quiet --release --target "$triple" --example health_server
+host_triple=x86_64-unknown-linux-musl
+cargo build --quiet --release --target "$host_triple" --example health_server
 ctx="$work/consumer"
 mkdir -p "$ctx"
-cp "$(target_dir)/$triple/release/examples/health_server" "$ctx/health_server"
+cp "$(target_dir)/$host_triple/release/examples/health_server" "$ctx/health_server"
 cat > "$ctx/Dockerfile" <<DOCKERFILE
 FROM scratch
 COPY --from=$repo:$version /healthprobe /healthprobe
