@@ -20,13 +20,7 @@ if ! python3 -c 'import grpc, grpc_health.v1.health' 2>/dev/null; then
   log "installing grpcio and grpcio-health-checking (PyPI)"
   python3 -m pip install -q grpcio grpcio-health-checking
 fi
-if [ -n "${HEALTHPROBE_BIN:-}" ]; then
-  bin=$HEALTHPROBE_BIN
-else
-  triple=x86_64-unknown-linux-musl
-  cargo build --quiet --release --target "$triple"
-  bin="$(target_dir)/$triple/release/healthprobe"
-fi
+bin=$(probe_under_test)
 probe="${HEALTHPROBE_RUNNER:-} $bin"
 
 dir=$(mktemp -d)

@@ -4,6 +4,9 @@
 #                          CARGO_TARGET_DIR and build.target-dir: cargo is
 #                          asked, nothing is assumed)
 #   package_version        prints the package version from Cargo.toml
+#   probe_under_test       prints the healthprobe binary the smoke scripts
+#                          test: HEALTHPROBE_BIN, or the x86_64 musl release
+#                          build (built here, in cargo's target directory)
 #   test_ca DIR NAME          makes, with openssl, a private CA (DIR/ca.pem)
 #                          and a server certificate for NAME and 127.0.0.1
 #                          signed by it (DIR/server.pem, DIR/server.key),
@@ -41,4 +44,14 @@ test_ca() {
   printf 'subjectAltName=DNS:%s,IP:127.0.0.1\n' "$name" > "$dir/san.ext"
   openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
     -days 2 -extfile "$dir/san.ext" -out "$dir/server.pem" 2>/dev/null
+}
+
+probe_under_test() {
+  if [ -n "${HEALTHPROBE_BIN:-}" ]; then
+    echo "$HEALTHPROBE_BIN"
+    return
+  fi
+  local triple=x86_64-unknown-linux-musl
+  cargo build --quiet --release --target "$triple" >&2
+  echo "$(target_dir)/$triple/release/healthprobe"
 }

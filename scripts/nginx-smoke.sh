@@ -20,13 +20,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 log() { echo "nginx-smoke: $*"; }
 
-if [ -n "${HEALTHPROBE_BIN:-}" ]; then
-  bin=$HEALTHPROBE_BIN
-else
-  triple=x86_64-unknown-linux-musl
-  cargo build --quiet --release --target "$triple"
-  bin="$(target_dir)/$triple/release/healthprobe"
-fi
+bin=$(probe_under_test)
 runner=${HEALTHPROBE_RUNNER:-}
 probe="$runner $bin"
 kind=$(file -b "$bin")
