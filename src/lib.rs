@@ -90,9 +90,23 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let config = match config::from_args(args) {
+    let config = match cli::parse(args) {
+        Ok(invocation) => config::from_invocation(invocation),
+        Err(cli::InvocationError::Display(text)) => {
+            let _ = std::io::stdout().write_all(text.as_bytes());
+            return ExitStatus::Healthy;
+        }
+        Err(cli::InvocationError::Usage(line)) => {
+            let _ = writeln!(std::io::stderr(), "healthprobe: {line}");
+            return ExitStatus::Unhealthy;
+        }
+    };
+    let config = match config {
         Ok(config) => config,
-        Err(error) => return invocation_error(&error),
+        Err(error) => {
+            let _ = writeln!(std::io::stderr(), "healthprobe: error: {error:#}");
+            return ExitStatus::Unhealthy;
+        }
     };
     let trace: Arc<dyn probe::Trace> = if config.verbosity == config::Verbosity::Verbose {
         Arc::new(report::StderrTrace {
@@ -125,44 +139,5 @@ fn exec(program: &OsString, args: &[OsString]) -> ExitStatus {
         "healthprobe: error: cannot run {}: {error}",
         program.to_string_lossy()
     );
-    ExitStatus::Unhealthy
-}
-
-/// Prints an invocation error as one line on stderr. clap's help and version
-/// displays are printed whole and are a success.
-fn invocation_error(error: &anyhow::Error) -> ExitStatus {
-    if let Some(clap_error) = error.downcast_ref::<clap::Error>() {
-        use clap::error::ErrorKind;
-        if matches!(
-            clap_error.kind(),
-            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
-        ) {
-            let _ = clap_error.print();
-            return ExitStatus::Healthy;
-        }
-        // clap renders a usage block; keep its first line, which names the
-        // flag, and its suggestion ("did you mean"), on the same line.
-        use clap::error::{ContextKind, ContextValue};
-        let rendered = clap_error.render().to_string();
-        let first = rendered
-            .lines()
-            .next()
-            .unwrap_or("error: invalid arguments");
-        let suggestion = [ContextKind::SuggestedArg, ContextKind::SuggestedValue]
-            .into_iter()
-            .find_map(|kind| match clap_error.get(kind) {
-                Some(ContextValue::String(s)) => Some(s.clone()),
-                Some(ContextValue::Strings(v)) => v.first().cloned(),
-                _ => None,
-            })
-            .map(|s| format!("; did you mean '{s}'?"))
-            .unwrap_or_default();
-        let _ = writeln!(
-            std::io::stderr(),
-            "healthprobe: {first}{suggestion} (see --help)"
-        );
-        return ExitStatus::Unhealthy;
-    }
-    let _ = writeln!(std::io::stderr(), "healthprobe: error: {error:#}");
     ExitStatus::Unhealthy
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::config::{Config, DEFAULT_STATUS_SET, Output, Verbosity, is_secret_header};
-use crate::probe::{Check, Event, Failure, Trace, Verdict};
+use crate::config::{Config, Output, StatusSet, Verbosity, is_secret_header};
+use crate::probe::{Answer, Check, Event, Failure, Trace, Verdict, format_duration};
 
 /// The JSON report: `{"healthy": bool, "checks": [...]}`.
 #[derive(Debug, Serialize)]
@@ -44,8 +44,12 @@ pub struct JsonCheck<'a> {
     /// Attempts made for this target; only with `--wait`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempts: Option<u32>,
-    /// gRPC targets only: the serving status (`SERVING`, `NOT_SERVING`,
-    /// …); `null` when none arrived.
+    /// gRPC targets only: the grpc.health.v1 serving status (`SERVING`,
+    /// `NOT_SERVING`, …); `null` when none arrived.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serving_status: Option<Option<&'static str>>,
+    /// The same as `serving_status`, under its first name (kept for
+    /// existing readers; it is not the `grpc-status` trailer).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grpc_status: Option<Option<&'static str>>,
 }
@@ -58,17 +62,24 @@ impl<'a> JsonReport<'a> {
             checks: verdict
                 .checks
                 .iter()
-                .map(|c| JsonCheck {
-                    target: &c.target,
-                    method: c.method,
-                    healthy: c.healthy(),
-                    status: c.status,
-                    reason: c.reason,
-                    elapsed_ms: (c.elapsed.as_micros() as f64) / 1000.0,
-                    error: c.failure.as_ref().map(ToString::to_string),
-                    body_excerpt: c.body_excerpt.as_deref(),
-                    attempts: config.wait.map(|_| c.attempts),
-                    grpc_status: (c.method == "gRPC").then_some(c.grpc_status),
+                .map(|c| {
+                    let grpc = matches!(c.kind, crate::probe::Kind::Grpc { .. });
+                    JsonCheck {
+                        target: &c.target,
+                        method: c.kind.name(),
+                        healthy: c.healthy(),
+                        status: c.status(),
+                        reason: c.reason(),
+                        elapsed_ms: (c.elapsed.as_micros() as f64) / 1000.0,
+                        error: c
+                            .failure
+                            .as_ref()
+                            .map(|f| failure_text(f, &config.expect.status)),
+                        body_excerpt: c.excerpt(),
+                        attempts: config.wait.map(|_| c.attempts),
+                        serving_status: grpc.then_some(c.serving_status()),
+                        grpc_status: grpc.then_some(c.serving_status()),
+                    }
                 })
                 .collect(),
         }
@@ -77,12 +88,12 @@ impl<'a> JsonReport<'a> {
 
 /// What the text line needs of the config, small enough to keep in the
 /// trace.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct TextStyle {
-    /// `--insecure`: https lines say `(insecure)`.
+    /// `--insecure`: TLS lines say `(insecure)`.
     pub insecure: bool,
-    /// The expected status set is the default (not repeated in the line).
-    pub default_status_set: bool,
+    /// The expected status set.
+    pub expected: StatusSet,
 }
 
 impl TextStyle {
@@ -90,8 +101,17 @@ impl TextStyle {
     pub fn of(config: &Config) -> TextStyle {
         TextStyle {
             insecure: config.tls.insecure,
-            default_status_set: config.expect.status.as_str() == DEFAULT_STATUS_SET,
+            expected: config.expect.status.clone(),
         }
+    }
+}
+
+/// A failure in words; a status outside the set names the set.
+fn failure_text(failure: &Failure, expected: &StatusSet) -> String {
+    match failure {
+        Failure::Status => format!("status not in {}", expected.as_str()),
+        Failure::NotServing => "the serving status is not SERVING".to_string(),
+        Failure::Expectation(text) | Failure::Error(text) => text.clone(),
     }
 }
 
@@ -100,7 +120,7 @@ impl TextStyle {
 /// `unhealthy: GET http://127.0.0.1:8000/health: connection refused`; after
 /// a `--wait` that ran out (`waited`), `unhealthy after 7 attempts in
 /// 60.0s: GET …`, so that it does not read like a single check.
-pub fn text_line(check: &Check, style: TextStyle, waited: Option<Duration>) -> String {
+pub fn text_line(check: &Check, style: &TextStyle, waited: Option<Duration>) -> String {
     let verdict = match (check.healthy(), waited) {
         (true, _) => "healthy".to_string(),
         (false, None) => "unhealthy".to_string(),
@@ -111,37 +131,31 @@ pub fn text_line(check: &Check, style: TextStyle, waited: Option<Duration>) -> S
             waited.as_secs_f64()
         ),
     };
-    let mut line = format!("{verdict}: {} {}", check.method, check.target);
-    if let Some(serving) = check.grpc_status {
-        line += &format!(" -> {serving} in {}", format_elapsed(check.elapsed));
-    } else if let Some(status) = check.status {
-        line += &format!(" -> {status}");
-        if let Some(reason) = check.reason {
-            line += " ";
-            line += reason;
-        }
-        line += &format!(" in {}", format_elapsed(check.elapsed));
-    } else if check.healthy() {
-        line += &format!(" -> connected in {}", format_elapsed(check.elapsed));
+    let mut line = format!("{verdict}: {} {}", check.kind.name(), check.target);
+    let took = format_duration(check.elapsed);
+    match &check.answer {
+        Some(Answer::Grpc { serving_status }) => line += &format!(" -> {serving_status} in {took}"),
+        Some(Answer::Http { status, .. }) => match check.reason() {
+            Some(reason) => line += &format!(" -> {status} {reason} in {took}"),
+            None => line += &format!(" -> {status} in {took}"),
+        },
+        Some(Answer::Connected) => line += &format!(" -> connected in {took}"),
+        None => {}
     }
-    if style.insecure
-        && (check.target.starts_with("https://") || check.target.starts_with("grpcs://"))
-    {
+    if style.insecure && check.kind.tls() {
         line += " (insecure)";
     }
     match &check.failure {
-        None => {}
-        Some(Failure::Status { expected }) if !style.default_status_set => {
-            line += &format!(" (expected {expected})");
-        }
-        Some(Failure::Status { .. } | Failure::NotServing) => {}
+        None | Some(Failure::NotServing) => {}
+        Some(Failure::Status) if style.expected.is_default() => {}
+        Some(Failure::Status) => line += &format!(" (expected {})", style.expected.as_str()),
         Some(failure) => {
             line += ": ";
-            line += &failure.to_string();
+            line += &failure_text(failure, &style.expected);
         }
     }
     if !check.healthy()
-        && let Some(excerpt) = &check.body_excerpt
+        && let Some(excerpt) = check.excerpt()
     {
         line += &format!(": {excerpt:?}");
     }
@@ -160,7 +174,7 @@ pub fn write(out: &mut dyn Write, verdict: &Verdict, config: &Config) {
             let style = TextStyle::of(config);
             let mut text = String::new();
             for check in &verdict.checks {
-                text += &text_line(check, style, verdict.waited);
+                text += &text_line(check, &style, verdict.waited);
                 text.push('\n');
             }
             out.write_all(text.as_bytes())
@@ -183,7 +197,7 @@ pub struct StderrTrace {
 
 impl Trace for StderrTrace {
     fn event(&self, elapsed: Duration, event: Event<'_>) {
-        let at = format_elapsed(elapsed);
+        let at = format_duration(elapsed);
         let mut err = std::io::stderr().lock();
         let _ = match event {
             Event::Request { method, url } => writeln!(err, "* {at:>8} {method} {url}"),
@@ -226,33 +240,9 @@ impl Trace for StderrTrace {
                 writeln!(
                     err,
                     "attempt {attempt}: {}",
-                    text_line(check, self.style, None)
+                    text_line(check, &self.style, None)
                 )
             }
         };
-    }
-}
-
-/// Formats an elapsed time for reports: `850µs`, `2.1ms`, `1.23s`.
-pub fn format_elapsed(d: Duration) -> String {
-    let micros = d.as_micros();
-    if micros < 1_000 {
-        format!("{micros}µs")
-    } else if micros < 1_000_000 {
-        format!("{:.1}ms", micros as f64 / 1_000.0)
-    } else {
-        format!("{:.2}s", d.as_secs_f64())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn elapsed_times_pick_a_readable_unit() {
-        assert_eq!(format_elapsed(Duration::from_micros(850)), "850µs");
-        assert_eq!(format_elapsed(Duration::from_micros(2_149)), "2.1ms");
-        assert_eq!(format_elapsed(Duration::from_millis(1_234)), "1.23s");
     }
 }

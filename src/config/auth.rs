@@ -6,9 +6,8 @@
 
 use std::str::FromStr;
 
-use anyhow::{Error, Result, anyhow, bail};
+use anyhow::{Error, Result, bail};
 use base64::Engine;
-use percent_encoding::percent_decode_str;
 use ureq::http::HeaderValue;
 
 /// The `Authorization` value of Basic credentials, marked sensitive.
@@ -52,52 +51,6 @@ impl FromStr for UserPassword {
             authorization: basic(user, password),
         })
     }
-}
-
-/// `text` with the password of any `user:password@` replaced by `***`, for
-/// messages about a URL.
-pub fn redact_userinfo(text: &str) -> String {
-    let Some(start) = text.find("://").map(|i| i + 3) else {
-        return text.to_string();
-    };
-    let end = text[start..]
-        .find(['/', '?', '#'])
-        .map_or(text.len(), |i| i + start);
-    match text[start..end].rfind('@') {
-        Some(at) => {
-            let userinfo = &text[start..start + at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            let hidden = if userinfo.contains(':') { ":***" } else { "" };
-            format!("{}{user}{hidden}{}", &text[..start], &text[start + at..])
-        }
-        None => text.to_string(),
-    }
-}
-
-/// Splits `user:password@` off the authority of `url` (which starts at
-/// `start`): the URL without it, and the Basic `Authorization` value of the
-/// percent-decoded user and password.
-pub(super) fn take_userinfo(url: &str, start: usize) -> Result<(String, Option<HeaderValue>)> {
-    let end = url[start..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |i| i + start);
-    let Some(at) = url[start..end].rfind('@') else {
-        return Ok((url.to_string(), None));
-    };
-    let userinfo = &url[start..start + at];
-    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
-    let decode = |part: &str, what: &str| {
-        percent_decode_str(part)
-            .decode_utf8()
-            .map(|p| p.into_owned())
-            .map_err(|_| anyhow!("the {what} in the URL is not UTF-8 once percent-decoded"))
-    };
-    let (user, password) = (decode(user, "user")?, decode(password, "password")?);
-    if user.is_empty() {
-        bail!("the user name before '@' in the URL is empty");
-    }
-    let bare = format!("{}{}", &url[..start], &url[start + at + 1..]);
-    Ok((bare, Some(basic(&user, &password))))
 }
 
 /// Whether a header carries credentials and is never printed.

@@ -15,9 +15,7 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 
-use super::Sources;
-use super::sources::env_lines;
-use crate::cli::Cli;
+use crate::cli::{Cli, Flag, Sources, env_lines};
 
 /// Expands `text` with variables from `lookup` (`None`: unset).
 ///
@@ -89,24 +87,24 @@ pub(crate) fn expand_env(text: &str) -> Result<String> {
 /// `--expect-body` and `--expect-json` (the variables read outside clap are
 /// expanded where they are read). The command after `--` is never touched.
 pub(super) fn expand_values(cli: &mut Cli, src: &Sources) -> Result<()> {
-    let one = |id: &str, value: &mut Option<String>| -> Result<()> {
+    let one = |flag: Flag, value: &mut Option<String>| -> Result<()> {
         if let Some(text) = value {
-            *text = expand_env(text).with_context(|| src.name(id))?;
+            *text = expand_env(text).with_context(|| src.name(flag))?;
         }
         Ok(())
     };
-    one("host", &mut cli.host)?;
-    one("port", &mut cli.port)?;
-    one("user", &mut cli.user)?;
-    one("servername", &mut cli.servername)?;
-    one("expect_body", &mut cli.expect_body)?;
-    for (id, values) in [
-        ("targets", &mut cli.targets),
-        ("headers", &mut cli.headers),
-        ("expect_json", &mut cli.expect_json),
+    one(Flag::Host, &mut cli.host)?;
+    one(Flag::Port, &mut cli.port)?;
+    one(Flag::User, &mut cli.user)?;
+    one(Flag::Servername, &mut cli.servername)?;
+    one(Flag::ExpectBody, &mut cli.expect_body)?;
+    for (flag, values) in [
+        (Flag::Targets, &mut cli.targets),
+        (Flag::Headers, &mut cli.headers),
+        (Flag::ExpectJson, &mut cli.expect_json),
     ] {
         for text in values.iter_mut() {
-            *text = expand_env(text).with_context(|| src.name(id))?;
+            *text = expand_env(text).with_context(|| src.name(flag))?;
         }
     }
     Ok(())

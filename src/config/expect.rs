@@ -5,10 +5,11 @@ use std::str::FromStr;
 
 use anyhow::{Context, Error, Result, anyhow, bail};
 
+use super::defaults::DEFAULT_STATUS_SET;
 use super::expand::expanded_env_lines;
+use super::target::Target;
 use super::values::Method;
-use super::{DEFAULT_STATUS_SET, Sources, Target};
-use crate::cli::{Cli, ENV_EXPECT_JSON};
+use crate::cli::{Cli, ENV_EXPECT_JSON, Flag, Sources};
 
 /// What a healthy answer looks like; all must hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +36,12 @@ impl StatusSet {
         self.ranges
             .iter()
             .any(|&(lo, hi)| (lo..=hi).contains(&code))
+    }
+
+    /// Whether this is the default set, [`DEFAULT_STATUS_SET`] (the
+    /// report does not repeat it).
+    pub fn is_default(&self) -> bool {
+        self.text == DEFAULT_STATUS_SET
     }
 
     /// The set as the user wrote it, normalised (`200-399`).
@@ -138,18 +145,18 @@ pub(super) fn expectations(
     targets: &[Target],
 ) -> Result<Expectations> {
     if !targets.iter().any(Target::is_http) {
-        let typed = ["expect_status", "expect_body", "expect_json"]
+        let typed = [Flag::ExpectStatus, Flag::ExpectBody, Flag::ExpectJson]
             .into_iter()
-            .find(|id| src.typed(id));
-        if let Some(id) = typed {
+            .find(|&flag| src.typed(flag));
+        if let Some(flag) = typed {
             bail!(
                 "{} cannot apply: no target is http(s):// (tcp:// and grpc:// have no status or body)",
-                src.name(id)
+                src.name(flag)
             );
         }
     }
     let status: StatusSet = src.parse(
-        "expect_status",
+        Flag::ExpectStatus,
         cli.expect_status.as_deref(),
         DEFAULT_STATUS_SET,
     )?;
@@ -161,15 +168,15 @@ pub(super) fn expectations(
     } else {
         cli.expect_json
             .iter()
-            .map(|text| text.parse().with_context(|| src.name("expect_json")))
+            .map(|text| text.parse().with_context(|| src.name(Flag::ExpectJson)))
             .collect::<Result<Vec<JsonExpectation>>>()?
     };
     if method == Method::Head && (cli.expect_body.is_some() || !json.is_empty()) {
         bail!(
             "{} HEAD gets no body: {} and {} need GET",
-            src.name("method"),
-            src.name("expect_body"),
-            src.name("expect_json")
+            src.name(Flag::Method),
+            src.name(Flag::ExpectBody),
+            src.name(Flag::ExpectJson)
         );
     }
     Ok(Expectations {

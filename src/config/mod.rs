@@ -6,10 +6,10 @@
 //! touched the network yet.
 
 mod auth;
+mod defaults;
 mod expand;
 mod expect;
 mod request;
-mod sources;
 mod target;
 mod targets;
 mod tls;
@@ -21,37 +21,18 @@ use std::ffi::OsString;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
-use clap::{Command, CommandFactory, FromArgMatches};
 use ureq::http::{HeaderName, HeaderValue};
 
-use crate::cli::Cli;
+use crate::cli::{Cli, Flag, Invocation, Sources};
 pub use auth::{UserPassword, is_secret_header};
+pub use defaults::*;
 use expand::expand_values;
-pub use expect::Expectations;
-pub(crate) use sources::Sources;
-
-pub use target::{Target, TargetKind, bare_host, redact_userinfo, url_host};
+pub use expect::{Expectations, StatusSet};
+pub use target::{Target, TargetKind, redacted};
 #[cfg(feature = "tls")]
 pub use tls::LazyClientConfig;
 pub use tls::TlsOptions;
-pub use values::{ByteSize, HumanDuration, Method, Output, ResolveEntry};
-
-/// Default `--host`: the container's own loopback.
-pub const DEFAULT_HOST: &str = "127.0.0.1";
-/// Default `--timeout`: 5 s.
-pub const DEFAULT_TIMEOUT: &str = "5s";
-/// Default `--method`.
-pub const DEFAULT_METHOD: &str = "GET";
-/// Default `--max-body`: 64 KiB.
-pub const DEFAULT_MAX_BODY: &str = "64KiB";
-/// Default `--interval` between `--wait` attempts: 1 s.
-pub const DEFAULT_INTERVAL: &str = "1s";
-/// Default `--output`.
-pub const DEFAULT_OUTPUT: &str = "text";
-/// The default healthy set: the Kubernetes httpGet rule, 200 ≤ status < 400.
-pub const DEFAULT_STATUS_SET: &str = "200-399";
-/// Most redirects followed with `--follow-redirects` (the Kubernetes and Go limit).
-pub const MAX_REDIRECTS: u32 = 10;
+pub use values::{ByteSize, HumanDuration, Method, Output, ResolveEntry, bare_host};
 
 /// Everything one run of the probe needs, validated.
 #[derive(Debug, Clone)]
@@ -119,12 +100,12 @@ pub enum Verbosity {
 /// Both typed on the command line, or both set in the environment.
 fn verbosity(cli: &Cli, src: &Sources) -> Result<Verbosity> {
     let (quiet, verbose) = match (cli.quiet, cli.verbose) {
-        (true, true) if src.typed("quiet") == src.typed("verbose") => bail!(
+        (true, true) if src.typed(Flag::Quiet) == src.typed(Flag::Verbose) => bail!(
             "{} and {} cannot be used together",
-            src.name("quiet"),
-            src.name("verbose")
+            src.name(Flag::Quiet),
+            src.name(Flag::Verbose)
         ),
-        (true, true) => (src.typed("quiet"), src.typed("verbose")),
+        (true, true) => (src.typed(Flag::Quiet), src.typed(Flag::Verbose)),
         other => other,
     };
     Ok(if quiet {
@@ -136,129 +117,115 @@ fn verbosity(cli: &Cli, src: &Sources) -> Result<Verbosity> {
     })
 }
 
-/// Parses the command line `args` (program name first) and the environment
-/// into a [`Config`].
+/// The validated config of a parsed command line.
 ///
 /// # Errors
-/// clap's own errors (unknown flag, missing value, non-UTF-8 argument, and the
-/// help and version displays) come back as `clap::Error` inside the
-/// `anyhow::Error`, so the caller can tell them apart; every other error is
-/// one line naming its flag or variable.
-pub fn from_args<I, T>(args: I) -> Result<Config>
-where
-    I: IntoIterator<Item = T>,
-    T: Into<OsString> + Clone,
-{
-    let mut command = without_empty_variables(Cli::command());
-    let matches = command.try_get_matches_from_mut(args)?;
-    let cli = Cli::from_arg_matches(&matches).map_err(|e| anyhow!("{}", e.kind()))?;
-    let src = Sources {
-        command: &command,
-        matches: &matches,
-    };
+/// The first invalid value, as one line naming its flag or variable.
+pub fn from_invocation(mut invocation: Invocation) -> Result<Config> {
+    let (cli, src) = invocation.split();
     Config::build(cli, &src)
 }
 
-/// `command` with the environment variables that are set but empty taken
-/// away from their flags: empty means unset (Compose writes `VAR=` for
-/// `${VAR:-}`), for every `HEALTHPROBE_*` variable.
-fn without_empty_variables(mut command: Command) -> Command {
-    let empty: Vec<clap::Id> = command
-        .get_arguments()
-        .filter(|a| {
-            a.get_env()
-                .and_then(std::env::var_os)
-                .is_some_and(|v| v.is_empty())
-        })
-        .map(|a| a.get_id().clone())
-        .collect();
-    for id in empty {
-        command = command.mut_arg(id, |a| a.env(None::<&str>));
-    }
-    command
+/// The config of `args` (program name first), as `run` builds it: for
+/// the unit tests of the layers below.
+#[cfg(test)]
+pub(crate) fn from_args<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Config> {
+    let invocation = crate::cli::parse(args).map_err(|e| anyhow!("{e:?}"))?;
+    from_invocation(invocation)
 }
 
 impl Config {
     /// Builds the validated config from the parsed flags (command line plus
     /// the environment variables clap reads) and the variables read here
     /// (`HEALTHPROBE_URL`, `HEALTHPROBE_HEADERS`, `HEALTHPROBE_EXPECT_JSON`,
-    /// `PORT`).
+    /// `PORT`), in named steps.
     ///
     /// # Errors
     /// The first invalid value, as one line naming its flag or variable.
     fn build(mut cli: Cli, src: &Sources) -> Result<Config> {
         expand_values(&mut cli, src)?;
         let targets = targets::targets(&cli, src)?;
-        let tls = TlsOptions::from_cli(&cli, src, targets.iter().any(Target::is_https))?;
-        let timeout = src
-            .parse::<HumanDuration>("timeout", cli.timeout.as_deref(), DEFAULT_TIMEOUT)?
-            .0;
-        let connect_timeout = src
-            .parse_opt::<HumanDuration>("connect_timeout", cli.connect_timeout.as_deref())?
-            .map_or(timeout, |d| d.0)
-            .min(timeout);
+        let tls = TlsOptions::from_cli(&cli, src, targets.iter().any(|t| t.kind.tls()))?;
+        let (timeout, connect_timeout, wait, interval) = times(&cli, src)?;
         let method = request::method(&cli, src)?;
-        let headers = request::headers(&cli, src)?;
-        let user_agent = request::user_agent(&cli, src)?;
-        let authorization = src
-            .parse_opt::<UserPassword>("user", cli.user.as_deref())?
-            .map(|u| u.authorization);
-        let expect = expect::expectations(&cli, src, method, &targets)?;
-        let max_body = src
-            .parse::<ByteSize>("max_body", cli.max_body.as_deref(), DEFAULT_MAX_BODY)?
-            .0;
-        let proxy = match &cli.proxy {
-            Some(url) => Some(ureq::Proxy::new(url).map_err(|e| {
-                anyhow!(
-                    "{}: {:?} is not a proxy URL ({e})",
-                    src.name("proxy"),
-                    redact_userinfo(url)
-                )
-            })?),
-            None => None,
-        };
-        let resolve = cli
-            .resolve
-            .iter()
-            .map(|t| t.parse().with_context(|| src.name("resolve")))
-            .collect::<Result<Vec<ResolveEntry>>>()?;
-        let wait = src
-            .parse_opt::<HumanDuration>("wait", cli.wait.as_deref())?
-            .map(|d| d.0);
-        let interval = src
-            .parse::<HumanDuration>("interval", cli.interval.as_deref(), DEFAULT_INTERVAL)?
-            .0;
-        if cli.unix_socket.is_some() && proxy.is_some() {
-            bail!(
-                "{} and {} cannot be combined: the socket is the connection",
-                src.name("unix_socket"),
-                src.name("proxy")
-            );
-        }
-        let output: Output = src.parse("output", cli.output.as_deref(), DEFAULT_OUTPUT)?;
-        let verbosity = verbosity(&cli, src)?;
+        let proxy = proxy(&cli, src)?;
         Ok(Config {
+            headers: request::headers(&cli, src)?,
+            user_agent: request::user_agent(&cli, src)?,
+            authorization: src
+                .parse_opt::<UserPassword>(Flag::User, cli.user.as_deref())?
+                .map(|u| u.authorization),
+            expect: expect::expectations(&cli, src, method, &targets)?,
+            max_body: src
+                .parse::<ByteSize>(Flag::MaxBody, cli.max_body.as_deref(), DEFAULT_MAX_BODY)?
+                .0,
+            resolve: cli
+                .resolve
+                .iter()
+                .map(|t| t.parse().with_context(|| src.name(Flag::Resolve)))
+                .collect::<Result<Vec<ResolveEntry>>>()?,
+            output: src.parse(Flag::Output, cli.output.as_deref(), DEFAULT_OUTPUT)?,
+            verbosity: verbosity(&cli, src)?,
             targets,
             timeout,
             connect_timeout,
             method,
-            headers,
-            authorization,
-            user_agent,
-            expect,
-            max_body,
             follow_redirects: cli.follow_redirects,
             proxy,
             wait,
             interval,
             unix_socket: cli.unix_socket,
-            resolve,
             tls,
-            output,
-            verbosity,
             exec: cli.command,
         })
     }
+}
+
+/// `--timeout`, `--connect-timeout` (never more than the timeout), `--wait`
+/// and `--interval`.
+///
+/// # Errors
+/// A value that is not a duration, or zero.
+fn times(cli: &Cli, src: &Sources) -> Result<(Duration, Duration, Option<Duration>, Duration)> {
+    let timeout = src
+        .parse::<HumanDuration>(Flag::Timeout, cli.timeout.as_deref(), DEFAULT_TIMEOUT)?
+        .0;
+    let connect_timeout = src
+        .parse_opt::<HumanDuration>(Flag::ConnectTimeout, cli.connect_timeout.as_deref())?
+        .map_or(timeout, |d| d.0)
+        .min(timeout);
+    let wait = src
+        .parse_opt::<HumanDuration>(Flag::Wait, cli.wait.as_deref())?
+        .map(|d| d.0);
+    let interval = src
+        .parse::<HumanDuration>(Flag::Interval, cli.interval.as_deref(), DEFAULT_INTERVAL)?
+        .0;
+    Ok((timeout, connect_timeout, wait, interval))
+}
+
+/// `--proxy`: an HTTP proxy URL, never combined with `--unix-socket`.
+///
+/// # Errors
+/// Not a proxy URL ureq takes, or given with `--unix-socket`.
+fn proxy(cli: &Cli, src: &Sources) -> Result<Option<ureq::Proxy>> {
+    let Some(url) = &cli.proxy else {
+        return Ok(None);
+    };
+    if cli.unix_socket.is_some() {
+        bail!(
+            "{} and {} cannot be combined: the socket is the connection",
+            src.name(Flag::UnixSocket),
+            src.name(Flag::Proxy)
+        );
+    }
+    let proxy = ureq::Proxy::new(url).map_err(|e| {
+        anyhow!(
+            "{}: {:?} is not a proxy URL ({e})",
+            src.name(Flag::Proxy),
+            redacted(url)
+        )
+    })?;
+    Ok(Some(proxy))
 }
 
 #[cfg(test)]
@@ -266,13 +233,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cli_definition_is_consistent() {
-        Cli::command().debug_assert();
-    }
-
-    #[test]
     fn help_names_every_default() {
-        let help = Cli::command().render_long_help().to_string();
+        let help = crate::cli::long_help();
         for default in [
             DEFAULT_HOST,
             DEFAULT_TIMEOUT,

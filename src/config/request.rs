@@ -3,10 +3,10 @@
 use anyhow::{Context, Result, anyhow, bail};
 use ureq::http::{HeaderName, HeaderValue};
 
+use super::defaults::DEFAULT_METHOD;
 use super::expand::expanded_env_lines;
 use super::values::{Header, Method};
-use super::{DEFAULT_METHOD, Sources};
-use crate::cli::{Cli, ENV_HEADERS};
+use crate::cli::{Cli, ENV_HEADERS, Flag, Sources};
 
 /// The method: `-X`/`HEALTHPROBE_METHOD`, or HEAD with curl's `-I`.
 ///
@@ -14,13 +14,13 @@ use crate::cli::{Cli, ENV_HEADERS};
 /// A method other than GET or HEAD; `-I` with `-X GET` typed on the
 /// command line.
 pub(super) fn method(cli: &Cli, src: &Sources) -> Result<Method> {
-    let method: Method = src.parse("method", cli.method.as_deref(), DEFAULT_METHOD)?;
+    let method: Method = src.parse(Flag::Method, cli.method.as_deref(), DEFAULT_METHOD)?;
     if cli.head {
-        if method == Method::Get && src.typed("method") {
+        if method == Method::Get && src.typed(Flag::Method) {
             bail!(
                 "{} and {} GET ask for two methods",
-                src.name("head"),
-                src.name("method")
+                src.name(Flag::Head),
+                src.name(Flag::Method)
             );
         }
         return Ok(Method::Head);
@@ -38,7 +38,7 @@ pub(super) fn headers(cli: &Cli, src: &Sources) -> Result<Vec<(HeaderName, Heade
     }
     let from_env = headers.len();
     for text in &cli.headers {
-        let Header { name, value } = text.parse().with_context(|| src.name("headers"))?;
+        let Header { name, value } = text.parse().with_context(|| src.name(Flag::Headers))?;
         let mut i = 0;
         headers.retain(|(n, _)| {
             i += 1;
@@ -59,7 +59,7 @@ pub(super) fn user_agent(cli: &Cli, src: &Sources) -> Result<String> {
             HeaderValue::from_str(ua).map_err(|_| {
                 anyhow!(
                     "{}: value has characters HTTP/1.1 forbids",
-                    src.name("user_agent")
+                    src.name(Flag::UserAgent)
                 )
             })?;
             Ok(ua.clone())

@@ -1,47 +1,49 @@
-//! Targets: what a check is aimed at, validated once.
+//! Targets: what a check is aimed at, parsed once by a URL library
+//! (iri-string, RFC 3986) into scheme, host, port, path and credentials.
 
 use anyhow::{Context, Result, anyhow, bail};
-use ureq::http::{HeaderValue, Uri};
+use iri_string::build::Builder;
+use iri_string::types::{UriRelativeStr, UriStr};
+use percent_encoding::percent_decode_str;
+use ureq::http::HeaderValue;
 
-pub use super::auth::redact_userinfo;
-use super::auth::take_userinfo;
-use super::values::Port;
+use super::auth::basic;
+use super::values::{Port, bare_host};
 
 /// A validated target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
-    /// The absolute URL requested, without credentials, e.g.
-    /// `http://127.0.0.1:8000/health` or `tcp://127.0.0.1:5432`.
+    /// The absolute URL requested, without credentials, scheme in lower
+    /// case, e.g. `http://127.0.0.1:8000/health` or `tcp://127.0.0.1:5432`.
     pub url: String,
     /// The URL as reports show it: `url`, with `user:***@` when the target
     /// carried credentials (the password is never shown).
     pub shown: String,
     /// What kind of check the URL asks for.
     pub kind: TargetKind,
+    /// Host name or IP address, without IPv6 brackets.
+    pub host: String,
+    /// The port: the URL's, or the scheme's default (80, 443).
+    pub port: u16,
     /// `Authorization: Basic …` from `user:password@` in the URL
     /// (percent-decoded), marked sensitive.
     pub authorization: Option<HeaderValue>,
 }
 
-/// The kind of check a target asks for.
+/// The kind of check a target asks for; TLS is a property of the kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TargetKind {
-    /// An HTTP(S) request, judged by status and expectations.
-    Http,
-    /// A TCP connect, healthy when it opens (the Kubernetes tcpSocket probe).
-    Tcp {
-        /// Host name or IP address, without IPv6 brackets.
-        host: String,
-        /// Port, 1-65535.
-        port: u16,
+    /// An HTTP request (`http://`, `https://` with `tls`), judged by status
+    /// and expectations.
+    Http {
+        /// `https://`.
+        tls: bool,
     },
+    /// A TCP connect, healthy when it opens (the Kubernetes tcpSocket probe).
+    Tcp,
     /// The grpc.health.v1 `Health/Check` RPC over HTTP/2 (`grpc://`,
     /// cleartext with prior knowledge, or `grpcs://`, TLS with ALPN h2).
     Grpc {
-        /// Host name or IP address, without IPv6 brackets.
-        host: String,
-        /// Port, 1-65535.
-        port: u16,
         /// The service asked about; empty for the server as a whole.
         service: String,
         /// `grpcs://`.
@@ -49,30 +51,206 @@ pub enum TargetKind {
     },
 }
 
-/// A URL host without IPv6 brackets: `[::1]` → `::1`.
-pub fn bare_host(host: &str) -> &str {
-    host.trim_start_matches('[').trim_end_matches(']')
+impl TargetKind {
+    /// Whether the check speaks TLS (`https://`, `grpcs://`).
+    pub fn tls(&self) -> bool {
+        match self {
+            TargetKind::Http { tls } | TargetKind::Grpc { tls, .. } => *tls,
+            TargetKind::Tcp => false,
+        }
+    }
 }
 
-/// Whether `text` is `host:port` or `host:port/path…` without a scheme
-/// (`localhost:8000/health`, `[::1]:8080`), which curl reads as http://.
-fn is_host_port(text: &str) -> bool {
-    let authority = text.split(['/', '?', '#']).next().unwrap_or("");
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((host, port)) => (host, port),
-        None => return false,
-    };
-    let host_ok = if let Some(v6) = host.strip_prefix('[') {
-        v6.ends_with(']')
-    } else {
-        !host.is_empty() && !host.contains([':', '@', ' '])
-    };
-    host_ok && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
+/// The parts of a target as the URL library found them.
+struct Parts<'a> {
+    scheme: String,
+    host: &'a str,
+    port: Option<&'a str>,
+    path: &'a str,
+    query: Option<&'a str>,
+    userinfo: Option<&'a str>,
+}
+
+impl Target {
+    /// Checks and normalises one target: an `http://`, `https://`,
+    /// `tcp://`, `grpc://` or `grpcs://` URL with a host (IPv6 literals in
+    /// brackets) and a port in 1-65535; `host:port[/path]` (read as
+    /// `http://`, as curl does); or a bare path joined to `host` and `port`.
+    ///
+    /// # Errors
+    /// Another scheme, no host, a port outside 1-65535, text that is not a
+    /// URL, credentials on a target other than http(s), or a bare path when
+    /// no port is known. A message never shows a password.
+    pub fn parse(text: &str, host: &str, port: Option<u16>) -> Result<Target> {
+        if text.starts_with('/') {
+            return Self::bare_path(text, host, port);
+        }
+        let owned;
+        let uri = match with_authority(text) {
+            Some(uri) => uri,
+            None if text.contains("://") => {
+                bail!("{:?} is not a valid URL", masked(text))
+            }
+            // What curl users type: host:port[/path] means http://.
+            None => {
+                owned = format!("http://{text}");
+                match with_authority(&owned) {
+                    Some(uri)
+                        if uri
+                            .authority_components()
+                            .and_then(|a| a.port())
+                            .is_some_and(|p| !p.is_empty()) =>
+                    {
+                        uri
+                    }
+                    _ => bail!(
+                        "{:?} is not a target: give an http:// or https:// URL, tcp://host:port, \
+                         grpc://host:port, host:port[/path] (http), or a path like /health",
+                        masked(text)
+                    ),
+                }
+            }
+        };
+        let shown = uri.mask_password().replace_password("***").to_string();
+        Self::from_parts(Self::parts(uri)?).with_context(|| format!("{shown:?}"))
+    }
+
+    /// A bare path such as `/health?full=1`, joined to `host` and `port`.
+    fn bare_path(text: &str, host: &str, port: Option<u16>) -> Result<Target> {
+        let port = port.ok_or_else(|| {
+            anyhow!(
+                "{text} is a bare path but no port is set: give --port, \
+                 HEALTHPROBE_PORT or PORT, or a full URL"
+            )
+        })?;
+        let relative =
+            UriRelativeStr::new(text).map_err(|e| anyhow!("{text:?} is not a URL path ({e})"))?;
+        let port = port.to_string();
+        let host = bracketed(bare_host(host));
+        Self::from_parts(Parts {
+            scheme: "http".into(),
+            host: &host,
+            port: Some(&port),
+            path: relative.path_str(),
+            query: relative.query().map(|q| q.as_str()),
+            userinfo: None,
+        })
+    }
+
+    /// The components of `uri`.
+    fn parts(uri: &UriStr) -> Result<Parts<'_>> {
+        let authority = uri
+            .authority_components()
+            .ok_or_else(|| anyhow!("has no host"))?;
+        Ok(Parts {
+            scheme: uri.scheme_str().to_ascii_lowercase(),
+            host: authority.host(),
+            port: authority.port().filter(|p| !p.is_empty()),
+            path: uri.path_str(),
+            query: uri.query().map(|q| q.as_str()),
+            userinfo: authority.userinfo(),
+        })
+    }
+
+    /// The target of `parts`, checked for its kind.
+    fn from_parts(parts: Parts<'_>) -> Result<Target> {
+        let kind = match parts.scheme.as_str() {
+            "http" | "https" => TargetKind::Http {
+                tls: parts.scheme == "https",
+            },
+            "tcp" => TargetKind::Tcp,
+            "grpc" | "grpcs" => TargetKind::Grpc {
+                service: grpc_service(&parts)?,
+                tls: parts.scheme == "grpcs",
+            },
+            other => bail!(
+                "scheme {other}:// is not supported (use http://, https://, tcp:// or grpc://)"
+            ),
+        };
+        if bare_host(parts.host).is_empty() {
+            bail!("has no host");
+        }
+        let port = match parts.port {
+            Some(text) => Some(text.parse::<Port>()?.0),
+            None => None,
+        };
+        let authorization = match parts.userinfo {
+            Some(_) if !matches!(kind, TargetKind::Http { .. }) => {
+                bail!("a {}:// target takes no user:password@", parts.scheme)
+            }
+            Some(userinfo) => Some(credentials(userinfo)?),
+            None => None,
+        };
+        let port = match (&kind, port) {
+            (_, Some(port)) => port,
+            (TargetKind::Http { tls: true }, None) => 443,
+            (TargetKind::Http { tls: false }, None) => 80,
+            (_, None) => bail!("a {}:// target needs a port", parts.scheme),
+        };
+        if kind == TargetKind::Tcp && (!matches!(parts.path, "" | "/") || parts.query.is_some()) {
+            bail!("a tcp:// target is only host:port");
+        }
+        let url = assemble(&parts, None, &kind)?;
+        let shown = match parts.userinfo {
+            Some(userinfo) => {
+                let user = userinfo.split(':').next().unwrap_or("");
+                let hidden = if userinfo.contains(':') { ":***" } else { "" };
+                assemble(&parts, Some(&format!("{user}{hidden}")), &kind)?
+            }
+            None => url.clone(),
+        };
+        Ok(Target {
+            url,
+            shown,
+            kind,
+            host: bare_host(parts.host).to_string(),
+            port,
+            authorization,
+        })
+    }
+
+    /// Whether the target is an HTTP request (status and body to judge).
+    pub fn is_http(&self) -> bool {
+        matches!(self.kind, TargetKind::Http { .. })
+    }
+
+    /// The URL with its host replaced by `name` (`--servername`: the
+    /// request names the certificate's host, the connection goes to the
+    /// URL's own host).
+    pub fn with_host(&self, name: &str) -> Option<String> {
+        let uri = UriStr::new(&self.url).ok()?;
+        let mut builder = Builder::from(uri);
+        builder.host(name);
+        Some(builder.build::<UriStr>().ok()?.to_string())
+    }
+
+    /// The URL with another scheme and path (the gRPC request URI:
+    /// `http://host:port/grpc.health.v1.Health/Check`).
+    pub fn with_scheme_and_path(&self, scheme: &str, path: &str) -> Option<String> {
+        let uri = UriStr::new(&self.url).ok()?;
+        let mut builder = Builder::from(uri);
+        builder.scheme(scheme);
+        builder.path(path);
+        builder.unset_query();
+        Some(builder.build::<UriStr>().ok()?.to_string())
+    }
+
+    /// `host:port` as it stands in a URL authority (IPv6 in brackets), e.g.
+    /// the `:authority` of a gRPC request.
+    pub fn authority(&self) -> String {
+        format!("{}:{}", bracketed(&self.host), self.port)
+    }
+}
+
+/// `text` as an absolute URI with an authority (`scheme://host…`).
+fn with_authority(text: &str) -> Option<&UriStr> {
+    UriStr::new(text)
+        .ok()
+        .filter(|u| u.authority_str().is_some())
 }
 
 /// A host as it stands in a URL authority: IPv6 addresses in brackets.
-pub fn url_host(host: &str) -> String {
-    let host = bare_host(host);
+fn bracketed(host: &str) -> String {
     if host.contains(':') {
         format!("[{host}]")
     } else {
@@ -80,187 +258,100 @@ pub fn url_host(host: &str) -> String {
     }
 }
 
-impl Target {
-    /// Checks and normalises one target: an `http://` or `https://` URL
-    /// with a host (IPv6 literals in brackets) and a port in 1-65535, a
-    /// `tcp://host:port`, or a bare path that is joined to `host` and
-    /// `port`.
-    ///
-    /// # Errors
-    /// Another scheme, no host, port 0 or above 65535, a URL `http::Uri`
-    /// refuses, userinfo in the URL, or a bare path when no port is known.
-    pub fn parse(text: &str, host: &str, port: Option<u16>) -> Result<Target> {
-        let shown_text = redact_userinfo(text);
-        let parsed = Self::parse_url(text, host, port);
-        // Messages about the target never show its password.
-        parsed.map_err(|e| anyhow!("{}", format!("{e:#}").replace(text, &shown_text)))
+/// `text` (a URL, perhaps with a password) as a message may show it: the
+/// password of a URL as `***`; text that is not a URL and has an `@` in it
+/// is not repeated at all, since its password cannot be found.
+pub fn redacted(text: &str) -> String {
+    match UriStr::new(text) {
+        Ok(uri) => uri.mask_password().replace_password("***").to_string(),
+        Err(_) => masked(text).to_string(),
     }
+}
 
-    fn parse_url(text: &str, host: &str, port: Option<u16>) -> Result<Target> {
-        let url = if text.starts_with('/') {
-            let port = port.ok_or_else(|| {
-                anyhow!(
-                    "{text} is a bare path but no port is set: give --port, \
-                     HEALTHPROBE_PORT or PORT, or a full URL"
-                )
-            })?;
-            format!("http://{}:{port}{text}", url_host(host))
-        } else if !text.contains("://") && is_host_port(text) {
-            // What curl users type: host:port[/path] means http://.
-            format!("http://{text}")
-        } else {
-            text.to_string()
-        };
-        let scheme_end = url.find("://").ok_or_else(|| {
-            anyhow!(
-                "{text:?} is not a target: give an http:// or https:// URL, tcp://host:port, \
-                 host:port[/path] (http), or a path like /health"
-            )
-        })?;
-        let scheme = url[..scheme_end].to_ascii_lowercase();
-        if !matches!(scheme.as_str(), "http" | "https" | "tcp" | "grpc" | "grpcs") {
-            bail!(
-                "{text:?}: scheme {scheme}:// is not supported \
-                 (use http://, https://, tcp:// or grpc://)"
-            );
-        }
-        let (url, authorization) = take_userinfo(&url, scheme_end + 3)?;
-        if authorization.is_some() && !scheme.starts_with("http") {
-            bail!("{text:?}: a {scheme}:// target takes no user:password@");
-        }
-        // Explicit port check first: http::Uri reports an out-of-range port
-        // only as "invalid authority".
-        let authority_end = url[scheme_end + 3..]
-            .find(['/', '?', '#'])
-            .map_or(url.len(), |i| i + scheme_end + 3);
-        let authority = &url[scheme_end + 3..authority_end];
-        if authority.contains('@') {
-            bail!("{text:?} has more than one '@' before the host");
-        }
-        let host_part_end = if authority.starts_with('[') {
-            authority.find(']').map_or(authority.len(), |i| i + 1)
-        } else {
-            authority.find(':').unwrap_or(authority.len())
-        };
-        if host_part_end == 0
-            || authority[..host_part_end]
-                .trim_matches(['[', ']'])
-                .is_empty()
-        {
-            bail!("{text:?} has no host");
-        }
-        if let Some(port) = authority[host_part_end..].strip_prefix(':') {
-            port.parse::<Port>().with_context(|| format!("{text:?}"))?;
-        }
-        let uri: Uri = url
-            .parse()
-            .with_context(|| format!("{text:?} is not a valid URL"))?;
-        let Some(host) = uri.host().filter(|h| !h.is_empty()) else {
-            bail!("{text:?} has no host");
-        };
-        if scheme.starts_with("grpc") {
-            let port = uri
-                .port_u16()
-                .ok_or_else(|| anyhow!("{text:?}: a {scheme}:// target needs a port"))?;
-            if uri.query().is_some() {
-                bail!("{text:?}: a {scheme}:// target is host:port[/SERVICE]");
-            }
-            let service = uri.path().trim_start_matches('/').to_string();
-            if service.contains('/') {
-                bail!(
-                    "{text:?}: a service name has no '/' (e.g. grpc://127.0.0.1:50051/app.Ready)"
-                );
-            }
-            let url = format!(
-                "{scheme}://{}{}",
-                uri.authority().map_or("", |a| a.as_str()),
-                if service.is_empty() {
-                    String::new()
-                } else {
-                    format!("/{service}")
-                }
-            );
-            return Ok(Target {
-                shown: url.clone(),
-                url,
-                kind: TargetKind::Grpc {
-                    host: bare_host(host).to_string(),
-                    port,
-                    service,
-                    tls: scheme == "grpcs",
-                },
-                authorization: None,
-            });
-        }
-        if scheme == "tcp" {
-            let port = uri
-                .port_u16()
-                .ok_or_else(|| anyhow!("{text:?}: a tcp:// target needs a port"))?;
-            if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
-                bail!("{text:?}: a tcp:// target is only host:port");
-            }
-            let host = bare_host(host).to_string();
-            let url = format!("tcp://{}", uri.authority().map_or("", |a| a.as_str()));
-            return Ok(Target {
-                shown: url.clone(),
-                url,
-                kind: TargetKind::Tcp { host, port },
-                authorization: None,
-            });
-        }
-        // The scheme in lower case from here on, so that every later check
-        // reads one form.
-        let shown = uri.to_string();
-        let rest = shown.find("://").map_or("", |i| &shown[i..]);
-        let mut url = format!("{scheme}{rest}");
-        if uri.path() == "/" && uri.query().is_none() && !url.ends_with('/') {
-            url.push('/');
-        }
-        let shown = match &authorization {
-            Some(_) => {
-                let user = redact_userinfo(text);
-                let userinfo_end = user.rfind('@').map_or(0, |i| i + 1);
-                let start = user.find("://").map_or(0, |i| i + 3);
-                format!(
-                    "{scheme}://{}{}",
-                    &user[start..userinfo_end],
-                    &url[scheme.len() + 3..]
-                )
-            }
-            None => url.clone(),
-        };
-        Ok(Target {
-            url,
-            shown,
-            kind: TargetKind::Http,
-            authorization,
-        })
+/// `text` for a message about a target that is not a URL: a password
+/// cannot be found in it, so text with an `@` is not repeated.
+fn masked(text: &str) -> &str {
+    if text.contains('@') {
+        "(the text, not shown: it may hold a password)"
+    } else {
+        text
     }
+}
 
-    /// Whether the check speaks TLS (`https://`, `grpcs://`).
-    pub fn is_https(&self) -> bool {
-        self.url.starts_with("https://") || self.url.starts_with("grpcs://")
+/// The service of a gRPC target: its path without the leading `/`.
+fn grpc_service(parts: &Parts<'_>) -> Result<String> {
+    if parts.query.is_some() {
+        bail!("a {}:// target is host:port[/SERVICE]", parts.scheme);
     }
+    let service = parts.path.strip_prefix('/').unwrap_or(parts.path);
+    if service.contains('/') {
+        bail!("a service name has no '/' (e.g. grpc://127.0.0.1:50051/app.Ready)");
+    }
+    Ok(service.to_string())
+}
 
-    /// Whether the target is an HTTP request (status and body to judge).
-    pub fn is_http(&self) -> bool {
-        self.kind == TargetKind::Http
+/// The URL of `parts` with `userinfo` (the shown form) or without
+/// (the requested form), built by the URL library. An HTTP URL has a path
+/// (`/` when empty); a fragment is never part of it (never sent).
+fn assemble(parts: &Parts<'_>, userinfo: Option<&str>, kind: &TargetKind) -> Result<String> {
+    let mut builder = Builder::new();
+    builder.scheme(&parts.scheme);
+    if let Some(userinfo) = userinfo {
+        builder.userinfo(userinfo);
     }
+    builder.host(parts.host);
+    if let Some(port) = parts.port {
+        builder.port(port);
+    }
+    let path = match (kind, parts.path) {
+        (TargetKind::Http { .. }, "") => "/",
+        (TargetKind::Tcp, _) => "",
+        (_, path) => path,
+    };
+    builder.path(path);
+    if let Some(query) = parts.query {
+        builder.query(query);
+    }
+    Ok(builder
+        .build::<UriStr>()
+        .map_err(|e| anyhow!("is not a valid URL ({e})"))?
+        .to_string())
+}
+
+/// `Authorization: Basic …` of a URL's `user:password` (percent-decoded).
+fn credentials(userinfo: &str) -> Result<HeaderValue> {
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    let decode = |part: &str, what: &str| {
+        percent_decode_str(part)
+            .decode_utf8()
+            .map(|p| p.into_owned())
+            .map_err(|_| anyhow!("the {what} in the URL is not UTF-8 once percent-decoded"))
+    };
+    let (user, password) = (decode(user, "user")?, decode(password, "password")?);
+    if user.is_empty() {
+        bail!("the user name before '@' in the URL is empty");
+    }
+    Ok(basic(&user, &password))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::auth::basic;
 
     #[test]
     fn targets_take_urls_ipv6_and_bare_paths() {
         let t = |s, p| Target::parse(s, "127.0.0.1", p).map(|t| t.url);
         for (text, port, want) in [
             ("/health", Some(8000), "http://127.0.0.1:8000/health"),
+            (
+                "/health?a=1",
+                Some(8000),
+                "http://127.0.0.1:8000/health?a=1",
+            ),
             ("http://[::1]:8080/health", None, "http://[::1]:8080/health"),
             ("https://example.test", None, "https://example.test/"),
             ("HTTP://Example.test:80/a", None, "http://Example.test:80/a"),
+            ("http://h/a#frag", None, "http://h/a"),
             ("tcp://db:5432", None, "tcp://db:5432"),
             (
                 "localhost:8000/health",
@@ -297,6 +388,7 @@ mod tests {
             "grpc://x:1/a/b",
             "grpc://x:1/?q",
             "grpc://u:p@x:1",
+            "http://a@b@c/",
         ] {
             assert!(t(bad, None).is_err(), "{bad:?} accepted");
         }
@@ -319,6 +411,7 @@ mod tests {
             "tcp://u:pw@h:1",
             "http://u:pw@h:0/",
             "http://u:pw@h:x/",
+            "http://u:pw@a@h/",
         ] {
             let error = format!(
                 "{:#}",
@@ -326,19 +419,17 @@ mod tests {
             );
             assert!(!error.contains("pw"), "{bad}: {error}");
         }
-        assert_eq!(
-            redact_userinfo("http://u:secret@h/p@q"),
-            "http://u:***@h/p@q"
-        );
-        assert_eq!(redact_userinfo("/health"), "/health");
     }
 
     #[test]
-    fn hosts_lose_and_gain_ipv6_brackets() {
-        assert_eq!(bare_host("[::1]"), "::1");
-        assert_eq!(bare_host("a.test"), "a.test");
-        assert_eq!(url_host("::1"), "[::1]");
-        assert_eq!(url_host("[::1]"), "[::1]");
-        assert_eq!(url_host("127.0.0.1"), "127.0.0.1");
+    fn hosts_are_bare_and_authorities_bracketed() {
+        let t = Target::parse("grpc://[::1]:50051", "127.0.0.1", None).expect("IPv6");
+        assert_eq!((t.host.as_str(), t.port), ("::1", 50051));
+        assert_eq!(t.authority(), "[::1]:50051");
+        let t = Target::parse("https://127.0.0.1:8443/h?x", "h", None).expect("https");
+        assert_eq!(
+            t.with_host("app.internal").as_deref(),
+            Some("https://app.internal:8443/h?x")
+        );
     }
 }

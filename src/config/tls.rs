@@ -6,8 +6,7 @@
 
 use anyhow::{Result, bail};
 
-use super::Sources;
-use crate::cli::Cli;
+use crate::cli::{Cli, Flag, Sources};
 
 /// TLS settings for `https://` targets.
 #[derive(Debug, Clone)]
@@ -79,19 +78,20 @@ impl TlsOptions {
     /// Builds the TLS options from the flags: `--cacert` replaces the
     /// bundled roots (curl's meaning), `--cert` with `--key` (or a key in
     /// the `--cert` file) is the client identity for mutual TLS.
+    /// `needs_tls`: whether any target speaks TLS; the PEM files are read
+    /// and checked either way, the client config is built only then.
     ///
     /// # Errors
     /// A file that is missing, not PEM, or without the certificate or key it
-    /// should hold; a server name that is not a DNS name; any TLS flag in a
-    /// build without TLS.
-    /// `needs_tls`: whether any target speaks TLS; the PEM files are read
-    /// and checked either way, the client config is built only then.
+    /// should hold; a key that does not belong to the certificate; a server
+    /// name that is not a DNS name; any TLS flag in a build without TLS.
+    /// Each message names the flag (or variable) whose value is at fault.
     pub(super) fn from_cli(cli: &Cli, src: &Sources, needs_tls: bool) -> Result<TlsOptions> {
         let servername = match &cli.servername {
             Some(text) => Some(dns_name(text).ok_or_else(|| {
                 anyhow::anyhow!(
                     "{}: {:?} is not a DNS name",
-                    src.name("servername"),
+                    src.name(Flag::Servername),
                     text.trim().trim_end_matches('.').to_ascii_lowercase()
                 )
             })?),
@@ -100,8 +100,8 @@ impl TlsOptions {
         if cli.key.is_some() && cli.cert.is_none() {
             bail!(
                 "{} needs {} (the client certificate it belongs to)",
-                src.name("key"),
-                src.name("cert")
+                src.name(Flag::Key),
+                src.name(Flag::Cert)
             );
         }
         #[cfg(not(feature = "tls"))]
@@ -111,53 +111,74 @@ impl TlsOptions {
                     "TLS options need a build with TLS (this one was built without the tls feature)"
                 );
             }
-            let _ = (src, needs_tls);
+            let _ = needs_tls;
             Ok(TlsOptions {
                 insecure: false,
                 servername: None,
             })
         }
         #[cfg(feature = "tls")]
-        {
-            use anyhow::Context;
-            let cacert = match &cli.cacert {
-                Some(path) => {
-                    let flag = src.name("cacert");
-                    let (certs, _) = read_pem(path).context(flag.clone())?;
-                    if certs.is_empty() {
-                        bail!("{flag}: {}: no PEM certificate in the file", path.display());
-                    }
-                    Some(certs)
-                }
-                None => None,
-            };
-            let identity = match &cli.cert {
-                Some(path) => Some(client_identity(path, cli.key.as_deref(), src)?),
-                None => None,
-            };
-            let client = std::sync::Arc::new(LazyClientConfig {
-                insecure: cli.insecure,
-                cacert,
-                identity,
-                built: std::sync::OnceLock::new(),
-            });
-            if needs_tls {
-                client
-                    .get()
-                    .map_err(|e| anyhow::anyhow!("{e}"))
-                    .with_context(|| src.name("cacert"))?;
-            }
-            Ok(TlsOptions {
-                insecure: cli.insecure,
-                servername,
-                client,
-            })
-        }
+        Ok(TlsOptions {
+            insecure: cli.insecure,
+            servername,
+            client: LazyClientConfig::from_cli(cli, src, needs_tls)?,
+        })
     }
 }
 
+#[cfg(feature = "tls")]
+impl LazyClientConfig {
+    /// The PEM files read and checked now; the rustls config built now when
+    /// `needs_tls`, else when first asked for.
+    fn from_cli(
+        cli: &Cli,
+        src: &Sources,
+        needs_tls: bool,
+    ) -> Result<std::sync::Arc<LazyClientConfig>> {
+        use anyhow::Context;
+        let cacert = match &cli.cacert {
+            Some(path) => Some(trust_anchors(path).with_context(|| src.name(Flag::Cacert))?),
+            None => None,
+        };
+        let identity = match &cli.cert {
+            Some(path) => Some(client_identity(path, cli.key.as_deref(), src)?),
+            None => None,
+        };
+        let client = std::sync::Arc::new(LazyClientConfig {
+            insecure: cli.insecure,
+            cacert,
+            identity,
+            built: std::sync::OnceLock::new(),
+        });
+        if needs_tls {
+            client.get().map_err(|e| anyhow::anyhow!("TLS: {e}"))?;
+        }
+        Ok(client)
+    }
+}
+
+/// The certificates of a `--cacert` file, at least one usable as a trust
+/// anchor.
+#[cfg(feature = "tls")]
+fn trust_anchors(
+    path: &std::path::Path,
+) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>> {
+    let (certs, _) = read_pem(path)?;
+    if certs.is_empty() {
+        bail!("{}: no PEM certificate in the file", path.display());
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    if roots.add_parsable_certificates(certs.iter().cloned()).0 == 0 {
+        bail!(
+            "{}: no certificate in the file can be a trust anchor",
+            path.display()
+        );
+    }
+    Ok(certs)
+}
+
 /// The client certificate chain of `--cert` and its key, from `--key` or
-/// the `--cert` file itself.
+/// the `--cert` file itself, checked to belong together.
 #[cfg(feature = "tls")]
 fn client_identity(
     path: &std::path::Path,
@@ -165,30 +186,62 @@ fn client_identity(
     src: &Sources,
 ) -> Result<Pem> {
     use anyhow::{Context, anyhow};
-    let flag = src.name("cert");
-    let (chain, key_in_cert) = read_pem(path).context(flag.clone())?;
+    let cert = src.name(Flag::Cert);
+    let (chain, key_in_cert) = read_pem(path).context(cert.clone())?;
     if chain.is_empty() {
-        bail!("{flag}: {}: no PEM certificate in the file", path.display());
+        bail!("{cert}: {}: no PEM certificate in the file", path.display());
     }
-    let key = match key_path {
+    let (key, key_flag, key_file) = match key_path {
         Some(key_path) => {
-            let flag = src.name("key");
+            let flag = src.name(Flag::Key);
             let (_, key) = read_pem(key_path).context(flag.clone())?;
-            key.ok_or_else(|| {
+            let key = key.ok_or_else(|| {
                 anyhow!(
                     "{flag}: {}: no PEM private key in the file",
                     key_path.display()
                 )
-            })?
+            })?;
+            (key, flag, key_path)
         }
-        None => key_in_cert.ok_or_else(|| {
-            anyhow!(
-                "{flag}: {}: no private key in the file; give --key",
-                path.display()
-            )
-        })?,
+        None => {
+            let key = key_in_cert.ok_or_else(|| {
+                anyhow!(
+                    "{cert}: {}: no private key in the file; give --key",
+                    path.display()
+                )
+            })?;
+            (key, cert.clone(), path)
+        }
     };
+    key_fits(&chain, &key).map_err(|why| {
+        anyhow!(
+            "{key_flag}: {}: {}",
+            key_file.display(),
+            why.replace("KEY", &key_flag).replace("CERT", &cert)
+        )
+    })?;
     Ok((chain, Some(key)))
+}
+
+/// Whether rustls takes `key` and it belongs to the first certificate of
+/// `chain`. The error is in words, with `KEY` and `CERT` for the flags.
+#[cfg(feature = "tls")]
+fn key_fits(
+    chain: &[rustls::pki_types::CertificateDer<'static>],
+    key: &rustls::pki_types::PrivateKeyDer<'static>,
+) -> std::result::Result<(), String> {
+    use rustls::{Error, InconsistentKeys};
+    let provider = rustls::crypto::ring::default_provider();
+    match rustls::sign::CertifiedKey::from_der(chain.to_vec(), key.clone_key(), &provider) {
+        Ok(_) | Err(Error::InconsistentKeys(InconsistentKeys::Unknown)) => Ok(()),
+        Err(Error::InconsistentKeys(InconsistentKeys::KeyMismatch)) => {
+            Err("the private key in KEY does not belong to the certificate in CERT".into())
+        }
+        Err(Error::General(_)) => Err("the private key is of a type this build does not support \
+             (use an RSA, ECDSA P-256/P-384 or Ed25519 key)"
+            .into()),
+        Err(e) => Err(format!("the private key cannot be used: {e}")),
+    }
 }
 
 /// The rustls client config: ring, TLS 1.2 and 1.3; the Mozilla roots or
@@ -225,10 +278,7 @@ fn client_config(
         }),
         (false, Some(certs)) => {
             let mut roots = RootCertStore::empty();
-            let (added, _) = roots.add_parsable_certificates(certs.iter().cloned());
-            if added == 0 {
-                bail!("no certificate in the file can be a trust anchor");
-            }
+            roots.add_parsable_certificates(certs.iter().cloned());
             let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
                 .build()
                 .map_err(|e| anyhow!("{e}"))?;
@@ -243,7 +293,7 @@ fn client_config(
     let config = match identity {
         Some((chain, Some(key))) => builder
             .with_client_auth_cert(chain.clone(), key.clone_key())
-            .map_err(|e| anyhow!("--cert/--key: {e}"))?,
+            .map_err(|e| anyhow!("the client certificate: {e}"))?,
         _ => builder.with_no_client_auth(),
     };
     Ok(Arc::new(config))

@@ -12,7 +12,11 @@ use anyhow::{Context, Error, Result, anyhow, bail};
 use ureq::http::{HeaderName, HeaderValue};
 
 use super::auth::is_secret_header;
-use super::target::bare_host;
+
+/// A URL host without IPv6 brackets: `[::1]` → `::1`.
+pub fn bare_host(host: &str) -> &str {
+    host.trim_start_matches('[').trim_end_matches(']')
+}
 
 /// A duration as Docker and Kubernetes users write it: humantime (`500ms`,
 /// `2s`, `1m30s`) or a bare number of seconds (`3`, `0.5`). Never zero.

@@ -6,17 +6,19 @@
 
 use std::io::Read;
 use std::sync::Arc;
-use std::time::Instant;
 
-use ureq::http::{Response, Uri};
-use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
+use ureq::http::Response;
+use ureq::unversioned::transport::{ConnectProxyConnector, Connector};
 use ureq::{Agent, Body, Timeout};
 
+use super::check::{Answer, Check, Failure, Kind};
+use super::deadline::Deadline;
 #[cfg(feature = "tls")]
 use super::tls::TlsConnector;
-use super::transport::{Phase, ProbeConnector, ProbeResolver, Progress, UnixConnector};
-use super::{Attempt, Check, Event, Failure, Trace, judge, reason, redirect};
-use crate::config::{Config, MAX_REDIRECTS, Method, Target, bare_host};
+use super::trace::{Event, Phase, Progress};
+use super::transport::{ProbeConnector, ProbeResolver, TcpConnector, UnixConnector};
+use super::{judge, reason, redirect};
+use crate::config::{Config, MAX_REDIRECTS, Method, Target};
 
 /// Size of the buffer responses are read into, in bytes.
 const INPUT_BUFFER_BYTES: usize = 16 * 1024;
@@ -25,109 +27,137 @@ const INPUT_BUFFER_BYTES: usize = 16 * 1024;
 /// larger one is unhealthy ("response head too large").
 const MAX_RESPONSE_HEAD_BYTES: usize = INPUT_BUFFER_BYTES - 1024;
 
-/// Checks one `http://` or `https://` target within `attempt`.
+/// One request of a check: the URL, and the Host header to send when it
+/// is not the URL's (`--servername`).
+struct Request<'a> {
+    target: &'a Target,
+    url: String,
+    host_header: Option<String>,
+}
+
+/// Checks one `http://` or `https://` target within `deadline`.
 pub(super) fn check(
     target: &Target,
     config: &Config,
-    attempt: Attempt,
-    trace: &Arc<dyn Trace>,
+    deadline: Deadline,
+    progress: &Arc<Progress>,
 ) -> Check {
-    let start = Instant::now();
-    let progress = Arc::new(Progress::new(trace.clone()));
+    let mut check = Check::new(target, Kind::of(target, config.method));
     // --servername: request https://NAME/… (SNI and verification use NAME),
     // connect to the URL's own host, and keep its Host header.
-    let (mut url, rename, host_header) = match &config.tls.servername {
-        Some(name) if target.is_https() => match with_host(&target.url, name) {
-            Some((url, host, authority)) => (url, Some((name.clone(), host)), Some(authority)),
-            None => (target.url.clone(), None, None),
-        },
-        _ => (target.url.clone(), None, None),
+    let renamed = match &config.tls.servername {
+        Some(name) if target.kind.tls() => target.with_host(name).map(|url| (name, url)),
+        _ => None,
     };
-    let agent = agent(config, &progress, &rename);
-    let mut check = Check::new(target, config.method.as_str());
-    let mut redirects = 0;
-    let outcome = loop {
-        progress.event(Event::Request {
-            method: config.method.as_str(),
-            url: &url,
-        });
-        let response = match send(
-            &agent,
-            config,
-            target,
-            &url,
-            host_header.as_deref(),
-            attempt,
-        ) {
-            Ok(response) => response,
-            Err(e) => break Err(reason::describe(&e, progress.phase(), config, attempt)),
-        };
-        let status = response.status();
-        if config.follow_redirects
-            && status.is_redirection()
-            && let Some(next) = redirect::same_host(response.headers(), &url)
-        {
-            if redirects < MAX_REDIRECTS {
-                progress.event(Event::Redirect {
-                    status: status.as_u16(),
-                    to: &next,
-                });
-                redirects += 1;
-                url = next;
-                continue;
-            }
-            check.status = Some(status.as_u16());
-            check.reason = status.canonical_reason();
-            break Err(format!("stopped after {MAX_REDIRECTS} redirects"));
-        }
-        break Ok(response);
+    let rename = renamed
+        .as_ref()
+        .map(|(name, _)| (name.to_string(), target.host.clone()));
+    let agent = agent(config, progress, rename, deadline);
+    let request = Request {
+        target,
+        url: renamed.map_or_else(|| target.url.clone(), |(_, url)| url),
+        host_header: rename_host_header(target, config),
     };
-    let mut response = match outcome {
+    let mut response = match follow(&agent, config, request, deadline, progress) {
         Ok(response) => response,
-        Err(error) => {
-            check.elapsed = start.elapsed();
-            check.failure = Some(Failure::Error(error));
+        Err((status, reason)) => {
+            check.answer = status.map(|status| Answer::Http {
+                status,
+                excerpt: None,
+            });
+            check.failure = Some(Failure::Error(reason));
             return check;
         }
     };
-    let status = response.status();
-    check.status = Some(status.as_u16());
-    check.reason = status.canonical_reason();
-    progress.event(Event::ResponseHead {
-        version: response.version(),
-        status,
-        headers: response.headers(),
-    });
+    let status = response.status().as_u16();
     progress.set(Phase::Body);
-
-    let body = if config.method == Method::Head {
-        Ok(Vec::new())
-    } else {
-        read_body(response.body_mut(), config.max_body)
+    let body = match config.method {
+        Method::Head => Ok(Vec::new()),
+        Method::Get => read_body(response.body_mut(), config.max_body),
     };
-    check.elapsed = start.elapsed();
     let body = match body {
         Ok(body) => body,
         Err(e) => {
-            check.failure = Some(Failure::Error(reason::describe(
-                &e,
-                Phase::Body,
-                config,
-                attempt,
-            )));
+            check.answer = Some(Answer::Http {
+                status,
+                excerpt: None,
+            });
+            check.failure = Some(Failure::Error(reason::describe(&e, Phase::Body, &deadline)));
             return check;
         }
     };
     progress.event(Event::BodyRead(body.len()));
-    drop(response);
-    check.body_excerpt = judge::excerpt(&body);
-    check.failure = judge::judge(status.as_u16(), &body, &config.expect);
+    check.answer = Some(Answer::Http {
+        status,
+        excerpt: judge::excerpt(&body),
+    });
+    check.failure = judge::judge(status, &body, &config.expect);
     check
+}
+
+/// The Host header of a `--servername` request: the URL's own authority.
+fn rename_host_header(target: &Target, config: &Config) -> Option<String> {
+    let _ = config.tls.servername.as_ref()?;
+    let uri: ureq::http::Uri = target.url.parse().ok()?;
+    Some(uri.authority()?.as_str().to_string())
+}
+
+/// Sends the request, and again to each same-host redirect when
+/// `--follow-redirects` asks (at most [`MAX_REDIRECTS`]): the final
+/// response, whose head has been traced.
+///
+/// # Errors
+/// The reason, with the status of a redirect that was not followed past the
+/// limit.
+fn follow(
+    agent: &Agent,
+    config: &Config,
+    mut request: Request<'_>,
+    deadline: Deadline,
+    progress: &Progress,
+) -> Result<Response<Body>, (Option<u16>, String)> {
+    for redirects in 0..=MAX_REDIRECTS {
+        progress.event(Event::Request {
+            method: config.method.as_str(),
+            url: &request.url,
+        });
+        let response = send(agent, config, &request, deadline)
+            .map_err(|e| (None, reason::describe(&e, progress.phase(), &deadline)))?;
+        progress.event(Event::ResponseHead {
+            version: response.version(),
+            status: response.status(),
+            headers: response.headers(),
+        });
+        let status = response.status();
+        let next = (config.follow_redirects && status.is_redirection())
+            .then(|| redirect::same_host(response.headers(), &request.url))
+            .flatten();
+        let Some(next) = next else {
+            return Ok(response);
+        };
+        if redirects == MAX_REDIRECTS {
+            return Err((
+                Some(status.as_u16()),
+                format!("stopped after {MAX_REDIRECTS} redirects"),
+            ));
+        }
+        progress.event(Event::Redirect {
+            status: status.as_u16(),
+            to: &next,
+        });
+        request.url = next;
+    }
+    Err((None, format!("stopped after {MAX_REDIRECTS} redirects")))
 }
 
 /// The ureq agent of one check. `rename` maps the `--servername` host of
 /// the request URL back to the host to connect to.
-fn agent(config: &Config, progress: &Arc<Progress>, rename: &Option<(String, String)>) -> Agent {
+fn agent(
+    config: &Config,
+    progress: &Arc<Progress>,
+    rename: Option<(String, String)>,
+    deadline: Deadline,
+) -> Agent {
     let ureq_config = Agent::config_builder()
         // Status codes are judged here, not turned into errors.
         .http_status_as_error(false)
@@ -137,28 +167,28 @@ fn agent(config: &Config, progress: &Arc<Progress>, rename: &Option<(String, Str
         // Never the proxy from the environment.
         .proxy(config.proxy.clone())
         .user_agent(config.user_agent.as_str())
-        .timeout_connect(Some(config.connect_timeout))
         // The whole probe needs a few KiB, not ureq's 128 KiB default
         // buffers. The response head must stay below the input buffer, or
         // a head that fills it reads as a closed connection.
         .input_buffer_size(INPUT_BUFFER_BYTES)
         .max_response_header_size(MAX_RESPONSE_HEAD_BYTES)
         .output_buffer_size(4 * 1024)
-        .max_idle_connections(0);
-    let ureq_config = ureq_config.build();
+        .max_idle_connections(0)
+        .build();
     let resolver = ProbeResolver {
         progress: progress.clone(),
         fixed: config.resolve.clone(),
+        deadline,
         skip: config.unix_socket.is_some(),
-        rename: rename.clone(),
+        rename,
     };
-    let progress = progress.clone();
     // The chain: a Unix socket, or an HTTP proxy's CONNECT tunnel or TCP
     // (every resolved address in turn); then TLS for https://.
     #[cfg(feature = "tls")]
     let tls = TlsConnector {
         config: config.tls.client.clone(),
     };
+    let progress = progress.clone();
     match &config.unix_socket {
         Some(path) => {
             let inner = ().chain(UnixConnector { path: path.clone() });
@@ -167,7 +197,11 @@ fn agent(config: &Config, progress: &Arc<Progress>, rename: &Option<(String, Str
             Agent::with_parts(ureq_config, ProbeConnector { inner, progress }, resolver)
         }
         None => {
-            let inner = ().chain(ConnectProxyConnector::default()).chain(TcpConnector::default());
+            let tcp = TcpConnector {
+                progress: progress.clone(),
+                deadline,
+            };
+            let inner = ().chain(ConnectProxyConnector::default()).chain(tcp);
             #[cfg(feature = "tls")]
             let inner = inner.chain(tls);
             Agent::with_parts(ureq_config, ProbeConnector { inner, progress }, resolver)
@@ -175,61 +209,40 @@ fn agent(config: &Config, progress: &Arc<Progress>, rename: &Option<(String, Str
     }
 }
 
-/// Replaces the host of an absolute URL with `name`; returns the new URL,
-/// the old host (without brackets) and the old authority (for the Host
-/// header).
-fn with_host(url: &str, name: &str) -> Option<(String, String, String)> {
-    let uri: Uri = url.parse().ok()?;
-    let authority = uri.authority()?.as_str().to_string();
-    let host = bare_host(uri.host()?).to_string();
-    let port = uri.port_u16().map(|p| format!(":{p}")).unwrap_or_default();
-    let path = uri.path_and_query().map_or("/", |p| p.as_str());
-    let scheme = uri.scheme_str()?;
-    Some((format!("{scheme}://{name}{port}{path}"), host, authority))
-}
-
-/// Sends one request to `url` (the target's, or a redirect's on the same
-/// host). Credentials: an explicit `-H 'Authorization: …'` wins, then
-/// `--user`, then the target URL's `user:password@`.
+/// Sends one request (the target's, or a redirect's on the same host).
+/// Credentials: an explicit `-H 'Authorization: …'` wins, then `--user`,
+/// then the target URL's `user:password@`.
 fn send(
     agent: &Agent,
     config: &Config,
-    target: &Target,
-    url: &str,
-    host_header: Option<&str>,
-    attempt: Attempt,
+    request: &Request<'_>,
+    deadline: Deadline,
 ) -> Result<Response<Body>, ureq::Error> {
-    let remaining = attempt.deadline.saturating_duration_since(Instant::now());
-    if remaining.is_zero() {
+    let left = deadline.left();
+    if left.is_zero() {
         return Err(ureq::Error::Timeout(Timeout::Global));
     }
-    let connect = config.connect_timeout.min(remaining);
-    let mut request = match config.method {
-        Method::Get => agent.get(url),
-        Method::Head => agent.head(url),
+    let mut builder = match config.method {
+        Method::Get => agent.get(&request.url),
+        Method::Head => agent.head(&request.url),
     };
-    if let Some(host) = host_header
+    if let Some(host) = &request.host_header
         && !config.headers.iter().any(|(n, _)| n == "host")
     {
-        request = request.header("host", host);
+        builder = builder.header("host", host);
     }
     for (name, value) in &config.headers {
-        request = request.header(name, value);
+        builder = builder.header(name, value);
     }
     if !config.headers.iter().any(|(n, _)| n == "authorization")
         && let Some(basic) = config
             .authorization
             .as_ref()
-            .or(target.authorization.as_ref())
+            .or(request.target.authorization.as_ref())
     {
-        request = request.header("authorization", basic);
+        builder = builder.header("authorization", basic);
     }
-    request
-        .config()
-        .timeout_global(Some(remaining))
-        .timeout_connect(Some(connect))
-        .build()
-        .call()
+    builder.config().timeout_global(Some(left)).build().call()
 }
 
 /// Reads the body to its end or to `max` bytes, whichever comes first, within

@@ -1,7 +1,7 @@
 //! Judging a response against the expectations, and the body excerpt the
 //! report shows.
 
-use super::Failure;
+use super::check::Failure;
 use crate::config::Expectations;
 
 /// Longest body excerpt in a report, in characters, before the `…` that
@@ -13,9 +13,7 @@ pub(super) const EXCERPT_CHARS: usize = 120;
 /// the body text, then each JSON value.
 pub(super) fn judge(status: u16, body: &[u8], expect: &Expectations) -> Option<Failure> {
     if !expect.status.contains(status) {
-        return Some(Failure::Status {
-            expected: expect.status.as_str().to_string(),
-        });
+        return Some(Failure::Status);
     }
     if let Some(text) = &expect.body
         && !contains(body, text.as_bytes())
@@ -187,7 +185,11 @@ mod tests {
             ),
         ];
         for (expect, status, body, want) in cases {
-            let got = judge(*status, body, expect).map(|f| f.to_string());
+            let got = judge(*status, body, expect).map(|f| match f {
+                Failure::Status => format!("status not in {}", expect.status.as_str()),
+                Failure::Expectation(text) | Failure::Error(text) => text,
+                Failure::NotServing => "not serving".to_string(),
+            });
             assert_eq!(
                 got.as_deref(),
                 *want,

@@ -1,15 +1,15 @@
-//! Errors turned into the report's one-line reasons, in the phase they
-//! happened in and with the time the attempt really had. The rustls
-//! wording is here, behind the one `cfg(feature = "tls")` of the check
-//! code.
+//! Every reason a check gives, worded here: errors turned into the
+//! report's one-line reasons, in the phase they happened in and with the
+//! time the attempt really had, and the one way durations are written
+//! ([`format_duration`]). The rustls and h2 wording is here, behind their
+//! `cfg`s.
 
 use std::time::Duration;
 
 use ureq::Timeout;
 
-use super::Attempt;
-use super::transport::Phase;
-use crate::config::Config;
+use super::deadline::Deadline;
+use super::trace::Phase;
 
 /// A Rust name as words, for the rare errors without wording of their own:
 /// `UnsupportedCriticalExtension` → `unsupported critical extension`.
@@ -26,30 +26,67 @@ fn words(name: &str) -> String {
     out
 }
 
+/// A duration as every report line writes it (elapsed times and the
+/// budgets in reasons alike): `850µs`, `2.1ms`, `250ms`, `1s`, `1.5s`,
+/// `1.23s`; rounded to 0.1 ms below 10 ms, to 1 ms below 1 s and to 10 ms
+/// above (an attempt cut to the end of `--wait` at 999.98 ms had `1s`).
+pub fn format_duration(d: Duration) -> String {
+    let micros = d.as_micros();
+    if micros < 1_000 {
+        return format!("{micros}µs");
+    }
+    if micros < 9_950 {
+        return format!("{}ms", trimmed(micros as f64 / 1_000.0, 1));
+    }
+    let millis = (micros + 500) / 1_000;
+    if millis < 1_000 {
+        return format!("{millis}ms");
+    }
+    format!("{}s", trimmed(((millis + 5) / 10) as f64 / 100.0, 2))
+}
+
+/// `value` with at most `places` decimals, trailing zeros dropped.
+fn trimmed(value: f64, places: usize) -> String {
+    let text = format!("{value:.places$}");
+    match text.contains('.') {
+        true => text.trim_end_matches('0').trim_end_matches('.').to_string(),
+        false => text,
+    }
+}
+
+/// "timed out after 1s waiting for response headers": the attempt's whole
+/// budget ran out in `phase`.
+pub(super) fn timed_out(deadline: &Deadline, phase: Phase) -> String {
+    format!(
+        "timed out after {} {}",
+        format_duration(deadline.budget),
+        phase.doing()
+    )
+}
+
+/// A connection setup that ran out of time: "connect timed out after
+/// 500ms" when `--connect-timeout` cut it, else the attempt's own wording.
+pub(super) fn connect_timed_out(deadline: &Deadline) -> String {
+    if deadline.connect_limited() {
+        format!(
+            "connect timed out after {}",
+            format_duration(deadline.connect_budget)
+        )
+    } else {
+        timed_out(deadline, Phase::Connect)
+    }
+}
+
 /// One line saying what went wrong, in the phase it went wrong in. A
 /// deadline names the time the attempt had: `--timeout`, or less when
 /// `--wait` ends sooner.
-pub(super) fn describe(
-    error: &ureq::Error,
-    phase: Phase,
-    config: &Config,
-    attempt: Attempt,
-) -> String {
-    let timed_out = || {
-        format!(
-            "timed out after {} {}",
-            shown(attempt.allowed),
-            phase.doing()
-        )
-    };
+pub(super) fn describe(error: &ureq::Error, phase: Phase, deadline: &Deadline) -> String {
     match error {
-        ureq::Error::Timeout(Timeout::Connect) => format!(
-            "connect timed out after {}",
-            shown(config.connect_timeout.min(attempt.allowed))
-        ),
-        ureq::Error::Timeout(_) => timed_out(),
+        ureq::Error::Timeout(Timeout::Connect) => connect_timed_out(deadline),
+        ureq::Error::Timeout(Timeout::Resolve) => timed_out(deadline, Phase::Resolve),
+        ureq::Error::Timeout(_) => timed_out(deadline, phase),
         ureq::Error::HostNotFound => "could not resolve host".to_string(),
-        ureq::Error::Io(e) => describe_io(e, phase, attempt),
+        ureq::Error::Io(e) => describe_io(e, phase, deadline),
         ureq::Error::Protocol(e) => format!("malformed response: {e}"),
         ureq::Error::LargeResponseHeader(got, max) => {
             format!("response head too large ({got} bytes, limit {max})")
@@ -60,7 +97,7 @@ pub(super) fn describe(
 
 /// One line for an I/O error (TLS errors inside it in curl's words), in
 /// the phase it happened in.
-pub(super) fn describe_io(e: &std::io::Error, phase: Phase, attempt: Attempt) -> String {
+pub(super) fn describe_io(e: &std::io::Error, phase: Phase, deadline: &Deadline) -> String {
     use std::io::ErrorKind;
     #[cfg(feature = "tls")]
     if let Some(e) = e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
@@ -73,29 +110,58 @@ pub(super) fn describe_io(e: &std::io::Error, phase: Phase, attempt: Attempt) ->
             format!("connection closed {}", phase.doing())
         }
         ErrorKind::NotFound => e.to_string(),
-        ErrorKind::TimedOut | ErrorKind::WouldBlock => {
-            format!(
-                "timed out after {} {}",
-                shown(attempt.allowed),
-                phase.doing()
-            )
+        ErrorKind::TimedOut | ErrorKind::WouldBlock if phase == Phase::Connect => {
+            connect_timed_out(deadline)
         }
+        ErrorKind::TimedOut | ErrorKind::WouldBlock => timed_out(deadline, phase),
         _ if phase == Phase::Resolve => format!("could not resolve host: {e}"),
         _ => format!("{e} ({})", phase.doing()),
     }
 }
 
-/// A duration as a reason shows it: to the millisecond below 100 ms, to
-/// 10 ms below 500 ms, else to 100 ms (an attempt cut to the end of
-/// `--wait` at 999.98 ms had 1s).
-pub(super) fn shown(d: Duration) -> String {
-    let step = match d.as_millis() {
-        0..100 => 1,
-        100..500 => 10,
-        _ => 100,
-    };
-    let millis = (d.as_micros() + step * 500) / (step * 1000) * step;
-    humantime::format_duration(Duration::from_millis(millis as u64)).to_string()
+/// The reason of a gRPC status other than OK (grpc/status codes), for a
+/// check of `service` (empty: the server as a whole).
+#[cfg(feature = "grpc")]
+pub(super) fn grpc_status(code: u32, name: &str, message: &str, service: &str) -> String {
+    match code {
+        5 if service.is_empty() => {
+            "the server as a whole (\"\") is unknown to the server (gRPC NOT_FOUND)".to_string()
+        }
+        5 => format!("service {service:?} is unknown to the server (gRPC NOT_FOUND)"),
+        12 => "the server has no grpc.health.v1 service (gRPC UNIMPLEMENTED)".to_string(),
+        _ => {
+            let message = message.replace(['\r', '\n'], " ");
+            if message.is_empty() {
+                format!("gRPC status {name}")
+            } else {
+                format!("gRPC status {name}: {message}")
+            }
+        }
+    }
+}
+
+/// One line for an HTTP/2 error. Before any response (`answered` false),
+/// a protocol error means the other end does not speak HTTP/2.
+#[cfg(feature = "grpc")]
+pub(super) fn h2_reason(error: &h2::Error, answered: bool) -> String {
+    if let Some(io) = error.get_io() {
+        return match io.kind() {
+            std::io::ErrorKind::ConnectionReset => "connection reset by peer".into(),
+            std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::BrokenPipe => {
+                "connection closed before an HTTP/2 answer: not an HTTP/2 (gRPC) server?".into()
+            }
+            _ => format!("{io}"),
+        };
+    }
+    // A protocol error found here, before any answer: the other end does
+    // not speak HTTP/2 (an HTTP/1 server's reply reads as a bad frame).
+    if !answered && !error.is_remote() {
+        return format!("not an HTTP/2 (gRPC) server? ({error})");
+    }
+    if error.is_go_away() || error.is_reset() {
+        return format!("the server ended the HTTP/2 stream ({error})");
+    }
+    format!("HTTP/2: {error}")
 }
 
 /// A one-line reason for a TLS failure, in the words curl and openssl use.
@@ -163,36 +229,27 @@ fn tls_reason(error: &rustls::Error) -> String {
 #[cfg(test)]
 mod tests {
     use std::io;
-    use std::time::Instant;
 
     use super::*;
 
-    fn config() -> Config {
-        crate::config::from_args([
-            "healthprobe",
-            "--connect-timeout",
-            "2s",
-            "-t",
-            "5s",
-            "http://h/",
-        ])
-        .expect("config")
-    }
-
-    fn attempt(allowed: Duration) -> Attempt {
-        Attempt {
-            deadline: Instant::now() + allowed,
-            allowed,
-        }
+    fn deadline(budget_ms: u64, connect_ms: u64) -> Deadline {
+        Deadline::new(
+            Duration::from_millis(budget_ms),
+            Duration::from_millis(connect_ms),
+            None,
+        )
     }
 
     /// The words of each reason, in each phase, with the attempt's time.
     #[test]
     fn reasons_name_the_phase_and_the_time_the_attempt_had() {
         let io = |kind| ureq::Error::Io(io::Error::new(kind, "x"));
-        let full = attempt(Duration::from_secs(5));
-        let cut = attempt(Duration::from_micros(999_980));
-        let cases: Vec<(ureq::Error, Phase, Attempt, &str)> = vec![
+        let full = deadline(5_000, 2_000);
+        let cut = Deadline {
+            budget: Duration::from_micros(999_980),
+            ..full
+        };
+        let cases: Vec<(ureq::Error, Phase, Deadline, &str)> = vec![
             (
                 ureq::Error::Timeout(Timeout::Global),
                 Phase::Headers,
@@ -208,7 +265,7 @@ mod tests {
             (
                 ureq::Error::Timeout(Timeout::RecvBody),
                 Phase::Body,
-                attempt(Duration::from_millis(250)),
+                deadline(250, 250),
                 "timed out after 250ms reading the body",
             ),
             (
@@ -220,8 +277,8 @@ mod tests {
             (
                 ureq::Error::Timeout(Timeout::Connect),
                 Phase::Connect,
-                attempt(Duration::from_millis(500)),
-                "connect timed out after 500ms",
+                deadline(500, 500),
+                "timed out after 500ms connecting",
             ),
             (
                 ureq::Error::HostNotFound,
@@ -256,7 +313,7 @@ mod tests {
             (
                 io(io::ErrorKind::TimedOut),
                 Phase::Connect,
-                full,
+                deadline(5_000, 5_000),
                 "timed out after 5s connecting",
             ),
             (
@@ -272,9 +329,8 @@ mod tests {
                 "response head too large (16384 bytes, limit 15360)",
             ),
         ];
-        let config = config();
-        for (error, phase, attempt, want) in cases {
-            assert_eq!(describe(&error, phase, &config, attempt), want, "{error:?}");
+        for (error, phase, deadline, want) in cases {
+            assert_eq!(describe(&error, phase, &deadline), want, "{error:?}");
         }
     }
 
@@ -305,17 +361,21 @@ mod tests {
     }
 
     #[test]
-    fn shown_durations_round_to_what_a_reader_expects() {
+    fn durations_are_written_one_way() {
         for (micros, want) in [
             (5_000_000, "5s"),
             (999_980, "1s"),
-            (2_500_000, "2s 500ms"),
+            (2_500_000, "2.5s"),
+            (1_234_000, "1.23s"),
             (250_000, "250ms"),
-            (994_000, "1s"),
-            (1_460_000, "1s 500ms"),
+            (994_000, "994ms"),
             (42_400, "42ms"),
+            (2_149, "2.1ms"),
+            (5_000, "5ms"),
+            (850, "850µs"),
+            (100, "100µs"),
         ] {
-            assert_eq!(shown(Duration::from_micros(micros)), want);
+            assert_eq!(format_duration(Duration::from_micros(micros)), want);
         }
     }
 }

@@ -1,112 +1,36 @@
 //! The network edge of an HTTP check, built on ureq's extension points
-//! (its `Resolver` and `Connector` traits, from `ureq::unversioned`, which
-//! do not follow semver: Cargo.toml pins ureq's minor version): name
-//! resolution that honours `--resolve` and skips the lookup thread for IP
-//! literals, a connector that records the phase and emits the request head
-//! as a trace event, and a Unix-domain-socket transport for
-//! `--unix-socket`.
+//! (its `Resolver`, `Connector` and `Transport` traits, from
+//! `ureq::unversioned`, which do not follow semver: Cargo.toml pins ureq's
+//! minor version). Resolving and connecting are `connect.rs`'s, as for
+//! every kind of check; here they are plugged into ureq, with the phase
+//! recorded, the request head emitted as a trace event, and a Unix domain
+//! socket for `--unix-socket`.
 
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, SocketAddr};
+use std::net::{SocketAddr, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ureq::Timeout;
 use ureq::http::Uri;
-use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{
-    Buffers, ConnectionDetails, Connector, LazyBuffers, NextTimeout, Transport,
+    Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, Transport,
 };
 
-use super::{Event, Trace};
-use crate::config::{ResolveEntry, bare_host, url_host};
+use super::connect;
+use super::deadline::Deadline;
+use super::trace::{Event, Phase, Progress};
+use crate::config::{ResolveEntry, bare_host};
 
-/// The phase a check is in, for reports of where a deadline ran out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub(crate) enum Phase {
-    /// Looking the host up (or taking it from `--resolve`).
-    Resolve = 0,
-    /// TCP connect and TLS handshake.
-    Connect = 1,
-    /// Request sent, waiting for the status line and headers.
-    Headers = 2,
-    /// Reading the body, up to `--max-body` bytes.
-    Body = 3,
-}
-
-impl Phase {
-    fn from_u8(v: u8) -> Phase {
-        match v {
-            0 => Phase::Resolve,
-            1 => Phase::Connect,
-            2 => Phase::Headers,
-            _ => Phase::Body,
-        }
-    }
-
-    /// The phase as the end of a reason says it: "timed out after 1s
-    /// *waiting for response headers*".
-    pub(crate) fn doing(self) -> &'static str {
-        match self {
-            Phase::Resolve => "resolving the host",
-            Phase::Connect => "connecting",
-            Phase::Headers => "waiting for response headers",
-            Phase::Body => "reading the body",
-        }
-    }
-}
-
-/// Shared between the check, its resolver and its connector: the phase, and
-/// the trace sink the events go to.
-#[derive(Debug)]
-pub(crate) struct Progress {
-    start: Instant,
-    phase: AtomicU8,
-    trace: Arc<dyn Trace>,
-}
-
-impl Progress {
-    /// A check starting now, in the resolve phase.
-    pub(crate) fn new(trace: Arc<dyn Trace>) -> Progress {
-        Progress {
-            start: Instant::now(),
-            phase: AtomicU8::new(Phase::Resolve as u8),
-            trace,
-        }
-    }
-
-    pub(crate) fn set(&self, phase: Phase) {
-        self.phase.store(phase as u8, Ordering::Relaxed);
-    }
-
-    pub(crate) fn phase(&self) -> Phase {
-        Phase::from_u8(self.phase.load(Ordering::Relaxed))
-    }
-
-    /// Whether events are wanted (verbose): building some costs work.
-    pub(crate) fn tracing(&self) -> bool {
-        self.trace.enabled()
-    }
-
-    /// Emits `event`, stamped with the time since the check started.
-    pub(crate) fn event(&self, event: Event<'_>) {
-        if self.trace.enabled() {
-            self.trace.event(self.start.elapsed(), event);
-        }
-    }
-}
-
-/// Resolver: IP literals without a lookup thread, names through ureq's
-/// [`DefaultResolver`] (getaddrinfo within the deadline). Every address
-/// returned is tried in turn by ureq's TCP connector.
+/// Resolver: `connect::resolve` for the URL's host (or the proxy's).
 #[derive(Debug)]
 pub(crate) struct ProbeResolver {
     pub(crate) progress: Arc<Progress>,
     pub(crate) fixed: Vec<ResolveEntry>,
+    pub(crate) deadline: Deadline,
     /// With `--unix-socket` nothing is resolved: the URL's host only names
     /// the Host header.
     pub(crate) skip: bool,
@@ -115,29 +39,15 @@ pub(crate) struct ProbeResolver {
     pub(crate) rename: Option<(String, String)>,
 }
 
-impl ProbeResolver {
-    /// The resolver of a check that connects by itself (`tcp://`,
-    /// gRPC): `--resolve`, IP literals, then a lookup.
-    pub(crate) fn direct(progress: Arc<Progress>, fixed: &[ResolveEntry]) -> ProbeResolver {
-        ProbeResolver {
-            progress,
-            fixed: fixed.to_vec(),
-            skip: false,
-            rename: None,
-        }
-    }
-}
-
 impl Resolver for ProbeResolver {
     fn resolve(
         &self,
         uri: &Uri,
-        config: &ureq::config::Config,
-        timeout: NextTimeout,
+        _config: &ureq::config::Config,
+        _timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        self.progress.set(Phase::Resolve);
+        let mut addrs = self.empty();
         if self.skip {
-            let mut addrs = self.empty();
             addrs.push(SocketAddr::from(([0, 0, 0, 0], 0)));
             self.progress.set(Phase::Connect);
             return Ok(addrs);
@@ -146,46 +56,23 @@ impl Resolver for ProbeResolver {
             Some("https") => 443,
             _ => 80,
         });
-        let mut host = bare_host(uri.host().unwrap_or("")).to_ascii_lowercase();
-        let renamed;
-        let mut uri = uri;
+        let mut host = bare_host(uri.host().unwrap_or(""));
         if let Some((name, real)) = &self.rename
-            && *name == host
+            && name.eq_ignore_ascii_case(host)
         {
-            host = real.to_ascii_lowercase();
-            renamed = format!("http://{}:{port}/", url_host(&host))
-                .parse::<Uri>()
-                .map_err(|_| ureq::Error::HostNotFound)?;
-            uri = &renamed;
+            host = real;
         }
-        let fixed = self.fixed.iter().find(|e| e.host == host && e.port == port);
-        let addrs = match (fixed, host.parse::<IpAddr>()) {
-            (Some(entry), _) => {
-                let mut addrs = self.empty();
-                for ip in entry.addrs.iter().take(16) {
-                    addrs.push(SocketAddr::new(*ip, port));
-                }
-                addrs
-            }
-            (None, Ok(ip)) => {
-                let mut addrs = self.empty();
-                addrs.push(SocketAddr::new(ip, port));
-                addrs
-            }
-            (None, Err(_)) => DefaultResolver::default().resolve(uri, config, timeout)?,
-        };
-        self.progress.event(Event::Resolved {
-            host: uri.host().unwrap_or(""),
-            addrs: &addrs[..],
-        });
-        self.progress.set(Phase::Connect);
+        let found = connect::resolve(host, port, &self.fixed, self.deadline.end, &self.progress)?;
+        for addr in found {
+            addrs.push(addr);
+        }
         Ok(addrs)
     }
 }
 
-/// Connector: an inner chain (ureq's default TCP, HTTP proxy and rustls, or
-/// the Unix socket and rustls), with the phase recorded and, when traced,
-/// the request head emitted.
+/// Connector: an inner chain (the HTTP proxy's CONNECT tunnel, then
+/// [`TcpConnector`], then rustls; or the Unix socket and rustls), with the
+/// phase recorded and, when traced, the request head emitted.
 #[derive(Debug)]
 pub(crate) struct ProbeConnector<C> {
     pub(crate) inner: C,
@@ -211,6 +98,57 @@ impl<C: Connector<()>> Connector<()> for ProbeConnector<C> {
             inner: Box::new(inner),
             progress: self.progress.clone(),
         }))
+    }
+}
+
+/// Connector for TCP: `connect::tcp` over the resolved addresses, within
+/// the connect budget of the attempt's [`Deadline`]. A connection already
+/// made by the chain before it (a proxy tunnel) is passed on.
+#[derive(Debug)]
+pub(crate) struct TcpConnector {
+    pub(crate) progress: Arc<Progress>,
+    pub(crate) deadline: Deadline,
+}
+
+impl<In: Transport> Connector<In> for TcpConnector {
+    type Out = Either<In, StreamTransport<TcpStream>>;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        if let Some(chained) = chained {
+            return Ok(Some(Either::A(chained)));
+        }
+        let stream = connect::tcp(&details.addrs, self.deadline.connect_by(), &self.progress)?;
+        Ok(Some(Either::B(StreamTransport::new(stream, details))))
+    }
+}
+
+/// Connector for `--unix-socket PATH`: every connection goes to the socket
+/// at `path`, whatever the URL's host (curl's option of the same name). TLS,
+/// for `https://` targets, is chained after it.
+#[derive(Debug)]
+pub(crate) struct UnixConnector {
+    pub(crate) path: PathBuf,
+}
+
+impl Connector<()> for UnixConnector {
+    type Out = StreamTransport<UnixStream>;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        _chained: Option<()>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        let stream = UnixStream::connect(&self.path).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("unix socket {}: {e}", self.path.display()),
+            )
+        })?;
+        Ok(Some(StreamTransport::new(stream, details)))
     }
 }
 
@@ -247,42 +185,48 @@ impl Transport for TracedTransport {
     }
 }
 
-/// Connector for `--unix-socket PATH`: every connection goes to the socket
-/// at `path`, whatever the URL's host (curl's option of the same name). TLS,
-/// for `https://` targets, is chained after it.
-#[derive(Debug)]
-pub(crate) struct UnixConnector {
-    pub(crate) path: PathBuf,
+/// A stream socket with read and write timeouts (TCP, Unix).
+pub(crate) trait Socket: Read + Write + std::fmt::Debug + Send + Sync + 'static {
+    /// `set_read_timeout` of the socket.
+    fn read_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
+    /// `set_write_timeout` of the socket.
+    fn write_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
 }
 
-impl Connector<()> for UnixConnector {
-    type Out = UnixTransport;
-
-    fn connect(
-        &self,
-        details: &ConnectionDetails,
-        _chained: Option<()>,
-    ) -> Result<Option<Self::Out>, ureq::Error> {
-        let stream = UnixStream::connect(&self.path).map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                format!("unix socket {}: {e}", self.path.display()),
-            )
-        })?;
-        let config = details.config;
-        Ok(Some(UnixTransport {
-            stream,
-            buffers: LazyBuffers::new(config.input_buffer_size(), config.output_buffer_size()),
-        }))
+impl Socket for TcpStream {
+    fn read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        self.set_read_timeout(timeout)
+    }
+    fn write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        self.set_write_timeout(timeout)
     }
 }
 
-/// HTTP/1.1 over a Unix domain socket, with ureq's deadlines applied as
-/// socket read and write timeouts.
+impl Socket for UnixStream {
+    fn read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        self.set_read_timeout(timeout)
+    }
+    fn write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        self.set_write_timeout(timeout)
+    }
+}
+
+/// HTTP/1.1 over a stream socket, with ureq's deadlines applied as socket
+/// read and write timeouts.
 #[derive(Debug)]
-pub(crate) struct UnixTransport {
-    stream: UnixStream,
+pub(crate) struct StreamTransport<S> {
+    stream: S,
     buffers: LazyBuffers,
+}
+
+impl<S: Socket> StreamTransport<S> {
+    fn new(stream: S, details: &ConnectionDetails) -> Self {
+        let config = details.config;
+        StreamTransport {
+            stream,
+            buffers: LazyBuffers::new(config.input_buffer_size(), config.output_buffer_size()),
+        }
+    }
 }
 
 /// The socket timeout for the next I/O, or ureq's timeout error when the
@@ -301,26 +245,26 @@ fn io_error(e: io::Error, reason: Timeout) -> ureq::Error {
     }
 }
 
-impl Transport for UnixTransport {
+impl<S: Socket> Transport for StreamTransport<S> {
     fn buffers(&mut self) -> &mut dyn Buffers {
         &mut self.buffers
     }
 
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
         let timeout = timeout.for_write();
-        self.stream.set_write_timeout(io_timeout(timeout)?)?;
+        self.stream.write_timeout(io_timeout(timeout)?)?;
         let output = &self.buffers.output()[..amount];
-        (&self.stream)
+        self.stream
             .write_all(output)
             .map_err(|e| io_error(e, timeout.reason))
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
         let timeout = timeout.for_read();
-        self.stream.set_read_timeout(io_timeout(timeout)?)?;
+        self.stream.read_timeout(io_timeout(timeout)?)?;
         let input = self.buffers.input_append_buf();
         let amount = loop {
-            match (&self.stream).read(input) {
+            match self.stream.read(input) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 other => break other.map_err(|e| io_error(e, timeout.reason))?,
             }

@@ -370,6 +370,33 @@ fn handshake_that_stalls_ends_at_the_deadline() {
     out.stdout_has("timed out");
 }
 
+/// A `--key` that does not belong to `--cert` is named as such, by the flag
+/// whose file is at fault (it was blamed on `--cacert`, with rustls's
+/// `KeyMismatch`), before anything is sent.
+#[test]
+fn a_key_that_does_not_belong_to_the_certificate_names_key() {
+    let files = Files::new("mismatch");
+    let cert = files.write("client.pem", &self_signed(&["client"]).pem);
+    let other = files.write("other.key", &self_signed(&["other"]).key_pem);
+    let out = run(probe().args(["--cert", &cert, "--key", &other, "https://127.0.0.1:1/"]));
+    out.expect(1, QUICK);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "healthprobe: error: --key: {other}: the private key in --key does not belong \
+             to the certificate in --cert\n"
+        )
+    );
+    assert_eq!(out.stdout, "");
+    let out =
+        run(probe()
+            .env("HEALTHPROBE_KEY", &other)
+            .args(["--cert", &cert, "https://127.0.0.1:1/"]));
+    out.expect(1, QUICK);
+    out.stderr_has("HEALTHPROBE_KEY: ");
+    out.stderr_has("does not belong to the certificate in --cert");
+}
+
 #[test]
 fn certificate_files_missing_or_not_pem_are_refused() {
     let files = Files::new("files");

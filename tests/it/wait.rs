@@ -207,7 +207,30 @@ fn tcp_target_black_holed_is_unhealthy_within_the_deadline() {
     let out = run(probe().args(["--timeout", "1s", &format!("tcp://{}", hole.addr)]));
     out.expect(1, Duration::from_secs(1) + SLACK);
     assert!(out.elapsed >= Duration::from_millis(900));
-    out.stdout_has("timed out connecting");
+    out.stdout_has("timed out after 1s connecting");
+}
+
+/// `tcp://` gets `--connect-timeout`, as HTTP does: a connect that hangs
+/// ends at 500 ms, not at the 3 s `--timeout`, and the reason says the time
+/// (it used the whole timeout and said only "timed out connecting").
+#[test]
+fn tcp_target_honours_the_connect_timeout() {
+    let hole = BlackHole::start();
+    if !hole.holds() {
+        eprintln!("skipped: this kernel completes handshakes past a full backlog");
+        return;
+    }
+    let url = format!("tcp://{}", hole.addr);
+    let out = run(probe().args(["--timeout", "3s", "--connect-timeout", "500ms", &url]));
+    out.expect(1, Duration::from_millis(500) + SLACK);
+    assert!(
+        out.elapsed >= Duration::from_millis(450),
+        "{:?}",
+        out.elapsed
+    );
+    out.stdout_is(&format!(
+        "unhealthy: TCP {url}: connect timed out after 500ms"
+    ));
 }
 
 #[test]

@@ -9,7 +9,13 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use prost::Message;
 use ureq::http::HeaderMap;
 
-use super::Answer;
+/// What came back: a serving status, or a gRPC status other than OK.
+pub(super) enum Reply {
+    /// The `ServingStatus` number of the health response.
+    Serving(i32),
+    /// A `grpc-status` other than OK, with its `grpc-message`.
+    Status { code: u32, message: String },
+}
 
 /// `grpc.health.v1.HealthCheckRequest`.
 #[derive(Clone, PartialEq, Message)]
@@ -112,7 +118,7 @@ pub(super) fn unframe(mut data: Bytes) -> Result<HealthCheckResponse, String> {
 }
 
 /// grpc-status and grpc-message (percent-encoded) from headers or trailers.
-pub(super) fn status_of(headers: &HeaderMap) -> Option<Answer> {
+pub(super) fn status_of(headers: &HeaderMap) -> Option<Reply> {
     let code = headers
         .get("grpc-status")?
         .to_str()
@@ -129,7 +135,7 @@ pub(super) fn status_of(headers: &HeaderMap) -> Option<Answer> {
                 .into_owned()
         })
         .unwrap_or_default();
-    Some(Answer::Status { code, message })
+    Some(Reply::Status { code, message })
 }
 
 #[cfg(test)]

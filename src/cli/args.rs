@@ -1,4 +1,4 @@
-//! The command line as typed: flags, their environment variables and help.
+//! The command line as typed: flags, their environment variables and help (clap derive).
 //!
 //! Conventions (written down as xh does):
 //! - No clap `default_value`: defaults live in the config layer (each
@@ -61,7 +61,7 @@ pub const ENV_PORT_FALLBACK: &str = "PORT";
 /// status, refused, reset, timeout, bad reply, bad flag) is unhealthy (exit
 /// 1). It never exits 2, which Docker reserves. Proxy environment variables
 /// are ignored.
-#[derive(Parser, Debug)]
+#[derive(Parser, Debug, Default)]
 #[command(name = "healthprobe", version = VERSION, about, long_about, max_term_width = 100)]
 pub struct Cli {
     /// Targets to check: http://… or https://… URLs, tcp://host:port (healthy

@@ -1,0 +1,166 @@
+//! The command line: flags and their environment variables (clap derive,
+//! in [`args`]), parsing with the empty-variable rule, where each value came
+//! from ([`Sources`], asked by [`Flag`]), the variables read outside clap,
+//! and clap's errors rendered as one line. clap is named nowhere else: the
+//! config layer gets a [`Cli`] of plain values, a [`Sources`] and, for a
+//! bad invocation, an [`InvocationError`].
+
+mod args;
+mod env;
+mod flag;
+mod sources;
+
+use std::ffi::OsString;
+
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Command, CommandFactory, FromArgMatches};
+
+pub use args::{Cli, ENV_EXPECT_JSON, ENV_HEADERS, ENV_PORT_FALLBACK, ENV_URL};
+pub use env::{env_lines, env_string};
+pub use flag::Flag;
+pub use sources::Sources;
+
+/// A parsed command line: the values as typed, and what is needed to say
+/// where each came from.
+#[derive(Debug)]
+pub struct Invocation {
+    /// The values, as strings (parsed by the config layer).
+    pub cli: Cli,
+    command: Command,
+    matches: clap::ArgMatches,
+}
+
+impl Invocation {
+    /// The values, and where each came from.
+    pub fn split(&mut self) -> (Cli, Sources<'_>) {
+        let cli = std::mem::take(&mut self.cli);
+        (cli, Sources::new(&self.command, &self.matches))
+    }
+}
+
+/// Why the command line was not run as a probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InvocationError {
+    /// `--help` or `--version`: printed whole, a success (exit 0).
+    Display(String),
+    /// A usage error (unknown flag, missing value, bad variable), as one
+    /// line naming the flag or variable: exit 1.
+    Usage(String),
+}
+
+/// Parses `args` (program name first) and the `HEALTHPROBE_*` variables.
+///
+/// # Errors
+/// `--help` and `--version` ([`InvocationError::Display`]), and every
+/// error clap finds, as one line ([`InvocationError::Usage`]).
+pub fn parse<I, T>(args: I) -> Result<Invocation, InvocationError>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let mut command = without_empty_variables(Cli::command());
+    let matches = command
+        .try_get_matches_from_mut(args)
+        .map_err(|e| rendered(&e))?;
+    let cli = Cli::from_arg_matches(&matches).map_err(|e| rendered(&e))?;
+    Ok(Invocation {
+        cli,
+        command,
+        matches,
+    })
+}
+
+/// The long help, as `--help` prints it.
+#[cfg(test)]
+pub fn long_help() -> String {
+    Cli::command().render_long_help().to_string()
+}
+
+/// `command` with the environment variables that are set but empty taken
+/// away from their flags: empty means unset (Compose writes `VAR=` for
+/// `${VAR:-}`), for every `HEALTHPROBE_*` variable.
+fn without_empty_variables(mut command: Command) -> Command {
+    let empty: Vec<clap::Id> = command
+        .get_arguments()
+        .filter(|a| {
+            a.get_env()
+                .and_then(std::env::var_os)
+                .is_some_and(|v| v.is_empty())
+        })
+        .map(|a| a.get_id().clone())
+        .collect();
+    for id in empty {
+        command = command.mut_arg(id, |a| a.env(None::<&str>));
+    }
+    command
+}
+
+/// clap's error as healthprobe prints it: help and version whole; any
+/// other error as the first line of clap's rendering (which names the
+/// flag) with its suggestion ("did you mean") on the same line.
+fn rendered(error: &clap::Error) -> InvocationError {
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
+        return InvocationError::Display(error.render().to_string());
+    }
+    let rendered = error.render().to_string();
+    let first = rendered
+        .lines()
+        .next()
+        .unwrap_or("error: invalid arguments");
+    let suggestion = [ContextKind::SuggestedArg, ContextKind::SuggestedValue]
+        .into_iter()
+        .find_map(|kind| match error.get(kind) {
+            Some(ContextValue::String(s)) => Some(s.clone()),
+            Some(ContextValue::Strings(v)) => v.first().cloned(),
+            _ => None,
+        })
+        .map(|s| format!("; did you mean '{s}'?"))
+        .unwrap_or_default();
+    InvocationError::Usage(format!("{first}{suggestion} (see --help)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// Every [`Flag`] names an argument clap defines, so that a message
+    /// never falls back to an id of its own.
+    #[test]
+    fn every_flag_id_is_an_argument() {
+        let command = Cli::command();
+        for flag in Flag::ALL {
+            assert!(
+                command.get_arguments().any(|a| a.get_id() == flag.id()),
+                "{flag:?} ({}) is not an argument of the command",
+                flag.id()
+            );
+        }
+        let defined = command
+            .get_arguments()
+            .filter(|a| !matches!(a.get_id().as_str(), "help" | "version"))
+            .count();
+        assert_eq!(Flag::ALL.len(), defined, "an argument without a Flag");
+    }
+
+    #[test]
+    fn usage_errors_are_one_line_with_the_suggestion() {
+        let error = parse(["healthprobe", "--timout", "1s", "/h"]).expect_err("typo");
+        let InvocationError::Usage(line) = error else {
+            panic!("not a usage error: {error:?}");
+        };
+        assert!(!line.contains('\n'), "{line}");
+        assert!(line.contains("did you mean '--timeout'?"), "{line}");
+        assert!(matches!(
+            parse(["healthprobe", "--version"]),
+            Err(InvocationError::Display(_))
+        ));
+    }
+}

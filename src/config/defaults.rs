@@ -1,0 +1,19 @@
+//! The defaults of the flags, each named in its flag's help (a test in
+//! `config` checks that `--help` says each one).
+
+/// Default `--host`: the container's own loopback.
+pub const DEFAULT_HOST: &str = "127.0.0.1";
+/// Default `--timeout`: 5 s.
+pub const DEFAULT_TIMEOUT: &str = "5s";
+/// Default `--method`.
+pub const DEFAULT_METHOD: &str = "GET";
+/// Default `--max-body`: 64 KiB.
+pub const DEFAULT_MAX_BODY: &str = "64KiB";
+/// Default `--interval` between `--wait` attempts: 1 s.
+pub const DEFAULT_INTERVAL: &str = "1s";
+/// Default `--output`.
+pub const DEFAULT_OUTPUT: &str = "text";
+/// The default healthy set: the Kubernetes httpGet rule, 200 ≤ status < 400.
+pub const DEFAULT_STATUS_SET: &str = "200-399";
+/// Most redirects followed with `--follow-redirects` (the Kubernetes and Go limit).
+pub const MAX_REDIRECTS: u32 = 10;
