@@ -53,6 +53,12 @@ fn main() {
         );
         println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
     }
+    let layout =
+        Path::new(&env::var("CARGO_MANIFEST_DIR").unwrap_or_default()).join("link-layout.ld");
+    println!("cargo:rerun-if-changed=link-layout.ld");
+    if layout.is_file() {
+        println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", layout.display());
+    }
     // scripts/link-order.sh asks for a link map with mangled names.
     if let Ok(map) = env::var("HEALTHPROBE_LINK_MAP") {
         println!("cargo:rustc-link-arg-bins=-Wl,--no-demangle");

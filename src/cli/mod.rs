@@ -78,18 +78,27 @@ pub fn long_help() -> String {
 
 /// `command` with the environment variables that are set but empty taken
 /// away from their flags: empty means unset (Compose writes `VAR=` for
-/// `${VAR:-}`), for every `HEALTHPROBE_*` variable.
+/// `${VAR:-}`), for every `HEALTHPROBE_*` variable. The environment is
+/// read once, not once per flag.
 fn without_empty_variables(mut command: Command) -> Command {
-    let empty: Vec<clap::Id> = command
+    let empty: Vec<OsString> = std::env::vars_os()
+        .filter(|(name, value)| {
+            value.is_empty() && name.as_encoded_bytes().starts_with(b"HEALTHPROBE_")
+        })
+        .map(|(name, _)| name)
+        .collect();
+    if empty.is_empty() {
+        return command;
+    }
+    let ids: Vec<clap::Id> = command
         .get_arguments()
         .filter(|a| {
             a.get_env()
-                .and_then(std::env::var_os)
-                .is_some_and(|v| v.is_empty())
+                .is_some_and(|env| empty.iter().any(|e| e == env))
         })
         .map(|a| a.get_id().clone())
         .collect();
-    for id in empty {
+    for id in ids {
         command = command.mut_arg(id, |a| a.env(None::<&str>));
     }
     command
