@@ -138,24 +138,12 @@ hp_kind=$(file -b "$hp" | cut -d, -f1-5)
 # ---- a gRPC probe (grpcio's health server on loopback) ----------------------------------------
 grpc_line="not measured (python3 -m pip install grpcio grpcio-health-checking)"
 if python3 -c 'import grpc, grpc_health.v1.health' 2>/dev/null; then
-  python3 - "$work/grpc.port" <<'PY' &
-import os, sys, time
-from concurrent import futures
-import grpc
-from grpc_health.v1 import health, health_pb2_grpc
-s = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-servicer = health.HealthServicer()
-health_pb2_grpc.add_HealthServicer_to_server(servicer, s)
-port = s.add_insecure_port("127.0.0.1:0")
-s.start()
-open(sys.argv[1] + ".tmp", "w").write(str(port))
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-time.sleep(600)
-PY
+  python3 scripts/grpc_health_server.py "$work" &
   grpc_pid=$!
   trap 'nginx_stop; kill "$grpc_pid" 2>/dev/null; rm -rf "$work"' EXIT
-  for _ in $(seq 100); do [ -f "$work/grpc.port" ] && break; sleep 0.1; done
-  gcmd="$hp -q grpc://127.0.0.1:$(cat "$work/grpc.port")"
+  for _ in $(seq 100); do [ -f "$work/ports.json" ] && break; sleep 0.1; done
+  gport=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["plain"])' "$work/ports.json")
+  gcmd="$hp -q grpc://127.0.0.1:$gport"
   "${run_env[@]}" $gcmd || { echo "bench: the gRPC probe failed" >&2; exit 1; }
   g_instr=$("${run_env[@]}" valgrind --tool=callgrind --callgrind-out-file=/dev/null $gcmd 2>&1 \
       | sed -n 's/.*Collected : \([0-9]*\).*/\1/p' | tail -1)

@@ -29,44 +29,7 @@ trap '[ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null; rm -rf "$dir"' EXI
 
 test_ca "$dir" grpc.internal
 
-python3 - "$dir" <<'PY' &
-import json, os, sys, threading, time
-from concurrent import futures
-import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-
-d = sys.argv[1]
-S = health_pb2.HealthCheckResponse
-servicer = health.HealthServicer()
-servicer.set("", S.SERVING)
-servicer.set("app.Ready", S.SERVING)
-servicer.set("app.Down", S.NOT_SERVING)
-servicer.set("app.Flip", S.SERVING)
-servicer.set("app.Gone", S.SERVICE_UNKNOWN)
-
-def server(with_health, tls):
-    s = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    if with_health:
-        health_pb2_grpc.add_HealthServicer_to_server(servicer, s)
-    if tls:
-        creds = grpc.ssl_server_credentials([(open(f"{d}/server.key", "rb").read(),
-                                              open(f"{d}/server.pem", "rb").read())])
-        port = s.add_secure_port("127.0.0.1:0", creds)
-    else:
-        port = s.add_insecure_port("127.0.0.1:0")
-    s.start()
-    return s, port
-
-servers = {name: server(h, t) for name, h, t in [("plain", True, False), ("tls", True, True), ("bare", False, False)]}
-with open(f"{d}/ports.tmp", "w") as f:
-    json.dump({name: port for name, (_, port) in servers.items()}, f)
-os.rename(f"{d}/ports.tmp", f"{d}/ports.json")
-end = time.time() + 120
-while time.time() < end:
-    if os.path.exists(f"{d}/flip"):
-        servicer.set("app.Flip", S.NOT_SERVING)
-    time.sleep(0.05)
-PY
+python3 scripts/grpc_health_server.py "$dir" &
 server_pid=$!
 for _ in $(seq 100); do [ -f "$dir/ports.json" ] && break; sleep 0.1; done
 [ -f "$dir/ports.json" ] || { log "the grpcio servers did not start"; exit 1; }

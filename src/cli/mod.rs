@@ -159,6 +159,102 @@ mod tests {
         assert_eq!(Flag::ALL.len(), defined, "an argument without a Flag");
     }
 
+    /// The flag names in a cell of the README's flag table: each word in
+    /// backticks that starts with `-`, without its value name.
+    fn flags_in(cell: &str) -> Vec<String> {
+        cell.split('`')
+            .skip(1)
+            .step_by(2)
+            .flat_map(|code| code.split([',', ' ', '(', ')']))
+            .filter(|w| w.starts_with('-') && w.len() > 1 && *w != "--")
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The README's flag table says what `--help` says: every argument is
+    /// in it, each flag and alias it names exists, each variable is the
+    /// flag's, and each default is the one the flag's help names.
+    #[test]
+    fn the_readme_flag_table_matches_the_definition() {
+        let readme = include_str!("../../README.md");
+        let rows: Vec<&str> = readme
+            .lines()
+            .skip_while(|l| !l.starts_with("| flag | env var | default | meaning |"))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .collect();
+        assert!(rows.len() > 20, "no flag table in README.md");
+        let command = Cli::command();
+        let mut seen = std::collections::HashSet::new();
+        for row in rows {
+            let cells: Vec<&str> = row.trim_matches('|').split(" | ").map(str::trim).collect();
+            let [flags, vars, default, ..] = cells[..] else {
+                panic!("a row without four cells: {row}");
+            };
+            let names = flags_in(flags);
+            let args: Vec<&clap::Arg> = if flags.contains("TARGET") {
+                command
+                    .get_arguments()
+                    .filter(|a| a.get_id() == "targets")
+                    .collect()
+            } else if flags.contains("-- CMD") {
+                command
+                    .get_arguments()
+                    .filter(|a| a.get_id() == "command")
+                    .collect()
+            } else {
+                names
+                    .iter()
+                    .map(|name| {
+                        command
+                            .get_arguments()
+                            .find(|a| {
+                                let long = name.strip_prefix("--");
+                                let short = name.strip_prefix('-').and_then(|s| s.chars().next());
+                                long.is_some_and(|l| {
+                                    a.get_long() == Some(l)
+                                        || a.get_all_aliases().is_some_and(|v| v.contains(&l))
+                                }) || (long.is_none()
+                                    && (a.get_short() == short
+                                        || a.get_all_short_aliases().is_some_and(|v| {
+                                            short.is_some_and(|s| v.contains(&s))
+                                        })))
+                            })
+                            .unwrap_or_else(|| panic!("README names {name}, which --help does not"))
+                    })
+                    .collect()
+            };
+            for arg in args {
+                seen.insert(arg.get_id().to_string());
+                if let Some(env) = arg.get_env() {
+                    let env = env.to_string_lossy();
+                    assert!(vars.contains(&format!("`{env}`")), "{row}: {env} not named");
+                }
+                let help = arg
+                    .get_long_help()
+                    .or(arg.get_help())
+                    .map(|h| h.to_string())
+                    .unwrap_or_default()
+                    .replace('\n', " ");
+                if let Some(value) = default.strip_prefix('`').and_then(|d| d.strip_suffix('`')) {
+                    let value = value.replace(env!("CARGO_PKG_VERSION"), "<version>");
+                    assert!(
+                        help.contains(&format!("[default: {value}")),
+                        "{row}: the help of --{} does not say [default: {value}]",
+                        arg.get_id()
+                    );
+                }
+            }
+        }
+        for arg in command.get_arguments() {
+            assert!(
+                seen.contains(arg.get_id().as_str()),
+                "--{} is not in the README's flag table",
+                arg.get_id()
+            );
+        }
+    }
+
     #[test]
     fn usage_errors_are_one_line_with_the_suggestion() {
         let error = parse(["healthprobe", "--timout", "1s", "/h"]).expect_err("typo");

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::support::{BlackHole, QUICK, Scripted, Tiny, closed_port, probe, response, run};
+use crate::support::{BlackHole, QUICK, Scripted, Tiny, closed_port, probe, response, run, skip};
 
 fn ok_json() -> Tiny {
     Tiny::start(|_| {
@@ -305,7 +305,7 @@ fn bad_durations_are_refused_naming_flag_or_variable() {
 fn connect_timeout_ends_a_connect_that_gets_no_answer() {
     let hole = BlackHole::start();
     if !hole.holds() {
-        eprintln!("skipped: this kernel completes handshakes past a full backlog");
+        skip("this kernel completes handshakes past a full backlog");
         return;
     }
     let url = format!("http://{}/", hole.addr);
@@ -522,7 +522,7 @@ fn several_targets_are_checked_concurrently_and_all_must_be_healthy() {
 #[test]
 fn ipv6_literal_targets_work() {
     let Ok(listener) = std::net::TcpListener::bind("[::1]:0") else {
-        eprintln!("skipped: no ::1 on this machine");
+        skip("no ::1 on this machine");
         return;
     };
     drop(listener);

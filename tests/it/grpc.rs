@@ -15,8 +15,8 @@ use tonic_health::pb::health_server::{Health, HealthServer};
 use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
 use tonic_health::server::{HealthReporter, HealthService};
 
+use crate::support::tls::{Ca, Files};
 use crate::support::{QUICK, SLACK, Scripted, closed_port, probe, response, run};
-use crate::tls::{Ca, Files};
 
 /// What the server's interceptor saw of each request's metadata.
 type Seen = Arc<Mutex<Vec<tonic::metadata::MetadataMap>>>;

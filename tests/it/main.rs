@@ -4,7 +4,9 @@
 //! - `cli`: every flag and variable, the report formats;
 //! - `hostile`: servers that stall, lie or break, bad input, signals;
 //! - `tls`: HTTPS against rustls servers with rcgen certificates;
-//! - `wait`: `--wait`, `tcp://`, Unix sockets;
+//! - `wait`: `--wait` and `--interval`;
+//! - `tcp`: `tcp://` targets;
+//! - `unix_socket`: `--unix-socket`;
 //! - `grpc`: grpc.health.v1 against an in-process tonic-health server;
 //! - `habits`: a curl user's flags, the environment Compose and Kubernetes
 //!   create, one validation rule;
@@ -24,6 +26,8 @@ mod habits;
 mod hostile;
 mod regressions;
 mod support;
+mod tcp;
 mod tls;
+mod unix_socket;
 mod values;
 mod wait;

@@ -5,111 +5,14 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use crate::support::tls::{Ca, Cert, Files, self_signed};
 use crate::support::{Acceptor, QUICK, Scripted, probe, response, run};
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
-    date_time_ymd,
-};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, date_time_ymd};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-
-/// A certificate with its key, as DER and PEM.
-pub(crate) struct Cert {
-    pub(crate) der: CertificateDer<'static>,
-    pub(crate) key: PrivatePkcs8KeyDer<'static>,
-    pub(crate) pem: String,
-    pub(crate) key_pem: String,
-}
-
-/// A private CA that signs leaves.
-pub(crate) struct Ca {
-    params: CertificateParams,
-    key: KeyPair,
-    pub(crate) cert: Cert,
-}
-
-impl Ca {
-    pub(crate) fn new() -> Ca {
-        let key = KeyPair::generate().unwrap();
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "healthprobe test CA");
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let cert = params.self_signed(&key).unwrap();
-        let cert = Cert {
-            der: cert.der().clone(),
-            key: PrivatePkcs8KeyDer::from(key.serialize_der()),
-            pem: cert.pem(),
-            key_pem: key.serialize_pem(),
-        };
-        Ca { params, key, cert }
-    }
-
-    /// A leaf for `names`, valid now unless `expired`.
-    pub(crate) fn leaf(&self, names: &[&str], expired: bool) -> Cert {
-        let key = KeyPair::generate().unwrap();
-        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-        let mut params = CertificateParams::new(names).unwrap();
-        params.distinguished_name.push(DnType::CommonName, "leaf");
-        if expired {
-            params.not_before = date_time_ymd(2020, 1, 1);
-            params.not_after = date_time_ymd(2021, 1, 1);
-        }
-        let issuer = Issuer::from_params(&self.params, &self.key);
-        let cert = params.signed_by(&key, &issuer).unwrap();
-        Cert {
-            der: cert.der().clone(),
-            key: PrivatePkcs8KeyDer::from(key.serialize_der()),
-            pem: cert.pem(),
-            key_pem: key.serialize_pem(),
-        }
-    }
-}
-
-/// A self-signed leaf (no CA).
-fn self_signed(names: &[&str]) -> Cert {
-    let key = KeyPair::generate().unwrap();
-    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-    let cert = CertificateParams::new(names)
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
-    Cert {
-        der: cert.der().clone(),
-        key: PrivatePkcs8KeyDer::from(key.serialize_der()),
-        pem: cert.pem(),
-        key_pem: key.serialize_pem(),
-    }
-}
-
-/// A directory for this test's PEM files, removed on drop.
-pub(crate) struct Files(PathBuf);
-
-impl Files {
-    pub(crate) fn new(name: &str) -> Files {
-        let dir =
-            std::env::temp_dir().join(format!("healthprobe-tls-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Files(dir)
-    }
-    pub(crate) fn write(&self, name: &str, text: &str) -> String {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).unwrap();
-        path.to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for Files {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())

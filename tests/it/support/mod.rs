@@ -8,6 +8,8 @@
 //!
 //! Every server stops when dropped; scripts that stall end then too.
 
+pub mod tls;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -390,6 +392,28 @@ impl Drop for Tiny {
     }
 }
 
+/// Says, visibly (straight to stderr, past the test harness's capture),
+/// that the calling test is skipped and why. Under `CI=true` a skip is a
+/// failure: CI's machine has what every test needs (a kernel that drops
+/// SYNs past a full backlog, ::1, 127.0.0.2).
+#[track_caller]
+pub fn skip(why: &str) {
+    let at = std::panic::Location::caller();
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "skipped under CI=true at {at}: {why}"
+    );
+    let _ = writeln!(std::io::stderr(), "SKIPPED ({at}): {why}");
+}
+
+/// Says, visibly, what the calling test leaves unchecked where it cannot
+/// be checked (under a runner such as qemu); not a failure under CI.
+#[track_caller]
+pub fn note(what: &str) {
+    let at = std::panic::Location::caller();
+    let _ = writeln!(std::io::stderr(), "NOT CHECKED ({at}): {what}");
+}
+
 /// A listener that never completes a handshake: backlog 0, its queue
 /// filled by a connection that is never accepted, so further SYNs are
 /// dropped and a connect hangs until its own deadline.
@@ -477,5 +501,29 @@ impl Drop for Acceptor {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+/// A server that starts listening on `port` only after `delay`, then
+/// answers 200 until dropped.
+pub struct LateServer(#[allow(dead_code)] Acceptor);
+
+impl LateServer {
+    pub fn start(port: u16, delay: Duration) -> LateServer {
+        LateServer(Acceptor::spawn(
+            move || {
+                std::thread::sleep(delay);
+                let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the late port");
+                listener.set_nonblocking(true).expect("nonblocking");
+                move || listener.accept().map(|(stream, _)| stream)
+            },
+            |mut stream: std::net::TcpStream| {
+                let _ = stream.set_nonblocking(false);
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+                let mut buf = [0u8; 2048];
+                let _ = stream.read(&mut buf);
+                let _ = stream.write_all(&response("200 OK", "", "{\"status\":\"ok\"}"));
+            },
+        ))
     }
 }
