@@ -24,23 +24,10 @@ export LC_ALL=C
 source scripts/lib.sh
 
 # ---- install ---------------------------------------------------------------
-packages=()
-command -v nginx >/dev/null || packages+=(nginx-light)
-command -v curl >/dev/null || packages+=(curl)
-command -v wget >/dev/null || packages+=(wget)
-[ -x /bin/busybox ] || packages+=(busybox-static)
-command -v valgrind >/dev/null || packages+=(valgrind)
-command -v hyperfine >/dev/null || packages+=(hyperfine)
-[ -x /usr/bin/time ] || packages+=(time)
-command -v musl-gcc >/dev/null || packages+=(musl-tools)
-command -v ld.lld >/dev/null || packages+=(lld)
-command -v python3 >/dev/null || packages+=(python3)
-if [ "${#packages[@]}" -gt 0 ]; then
-  echo "bench: installing ${packages[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
-fi
-rustup target list --installed | grep -qx x86_64-unknown-linux-musl || rustup target add x86_64-unknown-linux-musl
+need_packages nginx=nginx-light curl=curl wget=wget busybox=busybox-static valgrind=valgrind \
+  hyperfine=hyperfine musl-gcc=musl-tools ld.lld=lld python3=python3
+need_gnu_time
+rustup_targets x86_64-unknown-linux-musl
 
 # ---- build -----------------------------------------------------------------
 triple=x86_64-unknown-linux-musl

@@ -17,8 +17,6 @@
 # Everything it starts is removed at the end, also on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-log() { echo "compose-e2e: $*"; }
-fail() { echo "compose-e2e: FAIL: $*" >&2; exit 1; }
 source scripts/lib.sh
 source scripts/docker-lib.sh
 

@@ -26,8 +26,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-log() { echo "docker-e2e: $*"; }
-fail() { echo "docker-e2e: FAIL: $*" >&2; exit 1; }
 source scripts/lib.sh
 source scripts/docker-lib.sh
 
@@ -55,7 +53,6 @@ log "image from Dockerfile.example's final stage: $(grep '^HEALTHCHECK' Dockerfi
 health() { docker inspect --format '{{json .State.Health}}' "$1"; }
 status() { docker inspect --format '{{.State.Health.Status}}' "$1"; }
 now() { date +%s.%N; }
-since() { python3 -c "import sys; print(f'{float(sys.argv[1]) - float(sys.argv[2]):.1f}')" "$(now)" "$1"; }
 wait_for() { docker_wait_health "$@"; }
 
 # Short timings for the test, set on `docker run` (a start period of 0 would

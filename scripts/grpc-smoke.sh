@@ -14,7 +14,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
-log() { echo "grpc-smoke: $*"; }
 
 if ! python3 -c 'import grpc, grpc_health.v1.health' 2>/dev/null; then
   log "installing grpcio and grpcio-health-checking (PyPI)"
@@ -32,39 +31,23 @@ test_ca "$dir" grpc.internal
 python3 scripts/grpc_health_server.py "$dir" &
 server_pid=$!
 for _ in $(seq 100); do [ -f "$dir/ports.json" ] && break; sleep 0.1; done
-[ -f "$dir/ports.json" ] || { log "the grpcio servers did not start"; exit 1; }
+[ -f "$dir/ports.json" ] || fail "the grpcio servers did not start"
 port() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$dir/ports.json" "$1"; }
 plain=$(port plain); tls=$(port tls); bare=$(port bare)
 log "grpcio $(python3 -c 'import grpc; print(grpc.__version__)'): plain :$plain, TLS :$tls, without the health service :$bare"
 
-failures=0
-# expect STATUS TEXT ARGS…: the exit status, and TEXT in the output.
-expect() {
-  local want=$1 text=$2 out got
-  shift 2
-  set +e
-  out=$(env -i $probe "$@" 2>&1)
-  got=$?
-  set -e
-  if [ "$got" = "$want" ] && [[ "$out" == *"$text"* ]]; then
-    echo "ok   exit $got: $out"
-  else
-    echo "FAIL exit $got (want $want, and '$text'): healthprobe $*: $out"
-    failures=$((failures + 1))
-  fi
-}
-expect 0 "-> SERVING in " "grpc://127.0.0.1:$plain"
-expect 0 "-> SERVING in " "grpc://127.0.0.1:$plain/app.Ready"
-expect 1 "-> NOT_SERVING in " "grpc://127.0.0.1:$plain/app.Down"
-expect 1 "-> SERVICE_UNKNOWN in " "grpc://127.0.0.1:$plain/app.Gone"
-expect 0 "-> SERVING in " "grpc://127.0.0.1:$plain/app.Flip"
+expect 0 has="-> SERVING in " -- "grpc://127.0.0.1:$plain"
+expect 0 has="-> SERVING in " -- "grpc://127.0.0.1:$plain/app.Ready"
+expect 1 has="-> NOT_SERVING in " -- "grpc://127.0.0.1:$plain/app.Down"
+expect 1 has="-> SERVICE_UNKNOWN in " -- "grpc://127.0.0.1:$plain/app.Gone"
+expect 0 has="-> SERVING in " -- "grpc://127.0.0.1:$plain/app.Flip"
 touch "$dir/flip"; sleep 0.3
-expect 1 "-> NOT_SERVING in " "grpc://127.0.0.1:$plain/app.Flip"
-expect 1 'service "app.Missing" is unknown to the server' "grpc://127.0.0.1:$plain/app.Missing"
-expect 1 "the server has no grpc.health.v1 service" "grpc://127.0.0.1:$bare"
-expect 0 "-> SERVING in " --cacert "$dir/ca.pem" "grpcs://127.0.0.1:$tls"
-expect 0 "-> SERVING in " --cacert "$dir/ca.pem" --servername grpc.internal "grpcs://127.0.0.1:$tls"
-expect 1 "certificate verify failed: unknown issuer" "grpcs://127.0.0.1:$tls"
-expect 0 '"grpc_status":"SERVING"' -o json "grpc://127.0.0.1:$plain"
+expect 1 has="-> NOT_SERVING in " -- "grpc://127.0.0.1:$plain/app.Flip"
+expect 1 has='service "app.Missing" is unknown to the server' -- "grpc://127.0.0.1:$plain/app.Missing"
+expect 1 has="the server has no grpc.health.v1 service" -- "grpc://127.0.0.1:$bare"
+expect 0 has="-> SERVING in " -- --cacert "$dir/ca.pem" "grpcs://127.0.0.1:$tls"
+expect 0 has="-> SERVING in " -- --cacert "$dir/ca.pem" --servername grpc.internal "grpcs://127.0.0.1:$tls"
+expect 1 has="certificate verify failed: unknown issuer" -- "grpcs://127.0.0.1:$tls"
+expect 0 has='"grpc_status":"SERVING"' -- -o json "grpc://127.0.0.1:$plain"
 echo "grpc-smoke: $failures failed"
 [ "$failures" = 0 ]

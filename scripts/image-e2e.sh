@@ -21,8 +21,6 @@
 # client's manifest lists) is removed at the end, also on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-log() { echo "image-e2e: $*"; }
-fail() { echo "image-e2e: FAIL: $*" >&2; exit 1; }
 source scripts/lib.sh
 source scripts/docker-lib.sh
 

@@ -13,6 +13,73 @@
 #                          valid for two days
 #   need_packages CMD=PKG… installs the Debian packages whose commands are
 #                          missing (root, apt-get), e.g. need_packages nginx=nginx-light
+#   need_gnu_time          installs GNU time (/usr/bin/time; `time` alone is
+#                          the shell keyword)
+#   rustup_targets T…      adds the rustup targets that are missing
+#   release_triples        the Linux targets scripts/release.sh builds
+#   log TEXT, fail TEXT    a line on stdout, or a FAIL line on stderr and
+#                          exit 1, each behind the script's name
+#   since T0               seconds since T0 (`date +%s.%N`), to 0.1 s
+#   free_port              a free 127.0.0.1 port
+#   expect WANT [max=MS] [has=TEXT] -- ARGS…
+#                          runs `$probe ARGS…` (with an empty environment),
+#                          prints ok or FAIL, counts failures in $failures:
+#                          the exit status must be WANT, the run no longer
+#                          than MS milliseconds, the output must hold TEXT
+
+script=$(basename "$0" .sh)
+release_triples=(x86_64-unknown-linux-musl aarch64-unknown-linux-musl)
+failures=0
+
+log() { echo "$script: $*"; }
+fail() { echo "$script: FAIL: $*" >&2; exit 1; }
+since() { python3 -c "import sys; print(f'{float(sys.argv[1]) - float(sys.argv[2]):.1f}')" "$(date +%s.%N)" "$1"; }
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+rustup_targets() {
+  local t
+  for t in "$@"; do
+    rustup target list --installed | grep -qx "$t" || rustup target add "$t"
+  done
+}
+
+need_gnu_time() {
+  [ -x /usr/bin/time ] || need_packages gnu-time-missing=time
+}
+
+expect() {
+  local want=$1 max="" has="" out got t0 took
+  shift
+  while [ "$1" != "--" ]; do
+    case "$1" in
+      max=*) max=${1#max=} ;;
+      has=*) has=${1#has=} ;;
+      *) fail "expect: unknown word $1" ;;
+    esac
+    shift
+  done
+  shift
+  t0=$(date +%s%N)
+  set +e
+  out=$(env -i $probe "$@" 2>&1)
+  got=$?
+  set -e
+  took=$(( ($(date +%s%N) - t0) / 1000000 ))
+  if [ "$got" != "$want" ]; then
+    echo "FAIL exit $got, want $want: healthprobe $*: $out"
+    failures=$((failures + 1))
+  elif [ -n "$max" ] && [ "$took" -gt "$max" ]; then
+    echo "FAIL took ${took} ms, more than ${max} ms: healthprobe $*: $out"
+    failures=$((failures + 1))
+  elif [ -n "$has" ] && [[ "$out" != *"$has"* ]]; then
+    echo "FAIL exit $got but no '$has' in: healthprobe $*: $out"
+    failures=$((failures + 1))
+  else
+    echo "ok   exit $got in ${took} ms: $out"
+  fi
+}
 
 target_dir() {
   cargo metadata --format-version 1 --no-deps \

@@ -11,8 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
-command -v ld.lld >/dev/null || { echo "link-order: needs ld.lld (apt-get install lld)" >&2; exit 1; }
-command -v valgrind >/dev/null || { echo "link-order: needs valgrind" >&2; exit 1; }
+need_packages ld.lld=lld valgrind=valgrind musl-gcc=musl-tools
+rustup_targets x86_64-unknown-linux-musl
 triple=x86_64-unknown-linux-musl
 work=$(mktemp -d)
 source scripts/nginx-lib.sh

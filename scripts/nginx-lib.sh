@@ -1,4 +1,5 @@
-# Sourced by nginx-smoke.sh and bench.sh: a throwaway nginx on loopback.
+# Sourced after scripts/lib.sh by nginx-smoke.sh, bench.sh, probe-cost.sh
+# and link-order.sh: a throwaway nginx on loopback.
 #
 #   nginx_start DIR LOCATIONS PROBE [SERVERS]
 #                                     starts nginx with its files in DIR on a
@@ -8,15 +9,10 @@
 #                                     waits until PROBE (a healthprobe command,
 #                                     word-split: a runner may lead) sees
 #                                     /health; sets nginx_port, nginx_pid.
-#   free_port                         prints a free 127.0.0.1 port.
 #   nginx_stop                        stops it.
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
 nginx_start() {
   local dir=$1 locations=$2 probe=$3 servers=${4:-}
-  command -v nginx >/dev/null || { echo "nginx is not installed (apt-get install nginx-light)" >&2; return 1; }
+  need_packages nginx=nginx-light
   nginx_port=$(free_port)
   cat > "$dir/nginx.conf" <<CONF
 daemon off;

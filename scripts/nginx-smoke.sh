@@ -18,7 +18,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
-log() { echo "nginx-smoke: $*"; }
 
 bin=$(probe_under_test)
 runner=${HEALTHPROBE_RUNNER:-}
@@ -26,7 +25,7 @@ probe="$runner $bin"
 kind=$(file -b "$bin")
 case "$kind" in
   *"statically linked"*) log "$bin is statically linked ($(stat -c %s "$bin") bytes${runner:+, run by $runner})" ;;
-  *) log "$bin is not statically linked: $kind" >&2; exit 1 ;;
+  *) fail "$bin is not statically linked: $kind" ;;
 esac
 log "$($probe --version)"
 
@@ -72,29 +71,6 @@ for _ in $(seq 50); do [ -f "$dir/silent.port" ] && break; sleep 0.1; done
 silent_port=$(cat "$dir/silent.port")
 refused_port=$(free_port)
 
-failures=0
-# expect STATUS [MAX_SECONDS] -- ARGS…
-expect() {
-  local want=$1 max="" got t0 took
-  shift
-  if [ "$1" != "--" ]; then max=$1; shift; fi
-  shift
-  t0=$(date +%s%N)
-  set +e
-  out=$(env -i $probe "$@" 2>&1)
-  got=$?
-  set -e
-  took=$(( ($(date +%s%N) - t0) / 1000000 ))
-  if [ "$got" != "$want" ]; then
-    echo "FAIL exit $got, want $want: healthprobe $*: $out"
-    failures=$((failures + 1))
-  elif [ -n "$max" ] && [ "$took" -gt "$max" ]; then
-    echo "FAIL took ${took} ms, more than ${max} ms: healthprobe $*: $out"
-    failures=$((failures + 1))
-  else
-    echo "ok   exit $got in ${took} ms: $out"
-  fi
-}
 base="http://127.0.0.1:$port"
 expect 0 -- "$base/health"
 expect 0 -- --expect-json /status=ok "$base/health"
@@ -106,7 +82,7 @@ expect 0 -- --follow-redirects --expect-status 200 "$base/moved"
 expect 1 -- --expect-body loading "$base/health"
 expect 0 -- -o json --port "$port" /health
 expect 1 -- "http://127.0.0.1:$refused_port/health"
-expect 1 1500 -- -t 1s "http://127.0.0.1:$silent_port/health"
+expect 1 max=1500 -- -t 1s "http://127.0.0.1:$silent_port/health"
 expect 0 -- --cacert "$dir/ca.pem" "https://127.0.0.1:$tls_port/health"
 expect 0 -- --cacert "$dir/ca.pem" --resolve "localhost:$tls_port:127.0.0.1" "https://localhost:$tls_port/health"
 expect 1 -- "https://127.0.0.1:$tls_port/health"

@@ -13,7 +13,7 @@ export LC_ALL=C
 source scripts/lib.sh
 source scripts/nginx-lib.sh
 need_packages nginx=nginx-light valgrind=valgrind python3=python3
-[ -x /usr/bin/time ] || need_packages gnu-time-missing=time
+need_gnu_time
 bin=${1:-dist/healthprobe-$(package_version)-x86_64-unknown-linux-musl}
 [ -x "$bin" ] || { echo "probe-cost: no binary at $bin (run scripts/release.sh)" >&2; exit 1; }
 work=$(mktemp -d)

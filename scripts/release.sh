@@ -25,14 +25,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
-log() { echo "release: $*"; }
-fail() { echo "release: FAIL: $*" >&2; exit 1; }
 
 # ---- install ---------------------------------------------------------------
 need_packages musl-gcc=musl-tools ld.lld=lld file=file
-for t in x86_64-unknown-linux-musl aarch64-unknown-linux-musl; do
-  rustup target list --installed | grep -qx "$t" || rustup target add "$t"
-done
+rustup_targets "${release_triples[@]}"
 if ! command -v cargo-zigbuild >/dev/null || ! python3 -m ziglang version >/dev/null 2>&1; then
   log "installing cargo-zigbuild and ziglang (PyPI)"
   python3 -m pip install -q cargo-zigbuild ziglang
@@ -43,7 +39,7 @@ done
 
 # ---- build -----------------------------------------------------------------
 version=$(package_version)
-triples=(x86_64-unknown-linux-musl aarch64-unknown-linux-musl)
+triples=("${release_triples[@]}")
 tdir=$(target_dir)
 mkdir -p dist
 rm -f dist/healthprobe-* dist/SHA256SUMS

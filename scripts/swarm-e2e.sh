@@ -21,8 +21,6 @@
 # failure (scripts/docker-lib.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-log() { echo "swarm-e2e: $*"; }
-fail() { echo "swarm-e2e: FAIL: $*" >&2; exit 1; }
 source scripts/lib.sh
 source scripts/docker-lib.sh
 
@@ -61,7 +59,6 @@ docker_example_image "$image" "$work/context"
 log "image from Dockerfile.example's final stage: $(grep '^HEALTHCHECK' Dockerfile.example)"
 
 now() { date +%s.%N; }
-since() { python3 -c "import sys; print(f'{float(sys.argv[1]) - float(sys.argv[2]):.1f}')" "$(now)" "$1"; }
 healthy_count() {
   docker ps -q --filter "label=com.docker.swarm.service.name=$service" --filter health=healthy | wc -l
 }
