@@ -81,25 +81,6 @@ fn expect_status_replaces_the_healthy_set() {
     .expect(1, QUICK);
 }
 
-#[test]
-fn expect_status_out_of_range_is_refused_naming_the_source() {
-    for (bad, _) in [("99", 0), ("600", 0), ("300-200", 0), ("2xx", 0), ("", 0)] {
-        let out = run(probe().args(["--expect-status", bad, "http://127.0.0.1:1/"]));
-        out.expect(1, QUICK);
-        assert!(
-            out.stderr.contains("--expect-status"),
-            "{bad}: {}",
-            out.stderr
-        );
-        assert_eq!(out.stdout, "");
-    }
-    let out = run(probe()
-        .env("HEALTHPROBE_EXPECT_STATUS", "700")
-        .arg("http://127.0.0.1:1/"));
-    out.expect(1, QUICK);
-    out.stderr_has("HEALTHPROBE_EXPECT_STATUS");
-}
-
 // ---- body and JSON expectations ------------------------------------------
 
 #[test]
@@ -159,20 +140,6 @@ fn expect_json_on_a_non_json_body_is_unhealthy() {
     let out = run(probe().args(["--expect-json", "/status=ok", &server.url("/")]));
     out.expect(1, QUICK);
     out.stdout_has("body is not JSON");
-}
-
-#[test]
-fn expect_json_without_equals_or_slash_is_refused() {
-    for bad in ["/status", "status=ok"] {
-        let out = run(probe().args(["--expect-json", bad, "http://127.0.0.1:1/"]));
-        out.expect(1, QUICK);
-        out.stderr_has("--expect-json");
-    }
-    let out = run(probe()
-        .env("HEALTHPROBE_EXPECT_JSON", "nope")
-        .arg("http://127.0.0.1:1/"));
-    out.expect(1, QUICK);
-    out.stderr_has("HEALTHPROBE_EXPECT_JSON");
 }
 
 // ---- the request: method, headers, user agent -----------------------------
@@ -273,32 +240,13 @@ fn user_agent_defaults_to_healthprobe_version_and_can_be_set() {
 // ---- deadlines -------------------------------------------------------------
 
 #[test]
-fn timeout_accepts_bare_seconds_and_env() {
+fn timeout_from_the_environment_is_the_deadline() {
     let server = Scripted::start(|c| c.stall());
-    run(probe().args(["-t", "0.5", &server.url("/")])).expect(1, Duration::from_millis(1000));
     let out = run(probe()
         .env("HEALTHPROBE_TIMEOUT", "700ms")
         .arg(server.url("/")));
     out.expect(1, Duration::from_millis(1200));
     assert!(out.elapsed >= Duration::from_millis(650));
-}
-
-#[test]
-fn bad_durations_are_refused_naming_flag_or_variable() {
-    for bad in ["0", "0s", "-1", "-2s", "", "soon"] {
-        let out = run(probe().args(["--timeout", bad, "http://127.0.0.1:1/"]));
-        out.expect(1, QUICK);
-        assert!(
-            out.stderr.starts_with("healthprobe: error: --timeout"),
-            "{bad:?}: {}",
-            out.stderr
-        );
-    }
-    let out = run(probe()
-        .env("HEALTHPROBE_CONNECT_TIMEOUT", "0")
-        .arg("http://127.0.0.1:1/"));
-    out.expect(1, QUICK);
-    out.stderr_has("HEALTHPROBE_CONNECT_TIMEOUT");
 }
 
 #[test]
@@ -448,34 +396,6 @@ fn bare_path_uses_host_and_port_from_flags_and_env() {
 }
 
 #[test]
-fn bare_path_without_any_port_is_refused() {
-    let out = run(probe().arg("/health"));
-    out.expect(1, QUICK);
-    out.stderr_has("no port").stderr_has("PORT");
-}
-
-#[test]
-fn bad_ports_and_urls_are_refused_before_any_request() {
-    for (args, names) in [
-        (vec!["--port", "0", "/h"], "--port"),
-        (vec!["--port", "65536", "/h"], "--port"),
-        (vec!["http://127.0.0.1:0/"], "port"),
-        (vec!["http://127.0.0.1:70000/"], "65535"),
-        (vec!["ftp://127.0.0.1/"], "ftp"),
-        (vec!["localhost"], "tcp://"),
-        (vec!["http://"], "host"),
-    ] {
-        let out = run(probe().args(&args));
-        out.expect(1, QUICK);
-        assert!(out.stderr.contains(names), "{args:?}: {}", out.stderr);
-        assert_eq!(out.stderr.lines().count(), 1);
-    }
-    let out = run(probe().env("PORT", "http").arg("/h"));
-    out.expect(1, QUICK);
-    out.stderr_has("PORT");
-}
-
-#[test]
 fn url_from_env_is_used_without_targets() {
     let server = ok_json();
     let out = run(probe().env("HEALTHPROBE_URL", server.url("/health")));
@@ -618,12 +538,7 @@ fn verbose_traces_phases_and_heads_on_stderr() {
 
 #[test]
 fn usage_errors_exit_1_never_2() {
-    for args in [
-        vec!["--no-such-flag"],
-        vec!["--timeout"],
-        vec!["-q", "-v", "http://127.0.0.1:1/"],
-        vec!["-X"],
-    ] {
+    for args in [vec!["--no-such-flag"], vec!["--timeout"], vec!["-X"]] {
         let out = run(probe().args(&args));
         out.expect(1, QUICK);
         assert_eq!(out.stderr.lines().count(), 1, "{args:?}: {}", out.stderr);
@@ -687,16 +602,6 @@ fn version_names_the_build() {
         Some(head) => assert_eq!(commit, head, "{line:?}"),
         None => assert!(!commit.is_empty(), "{line:?}"),
     }
-}
-
-#[cfg(unix)]
-#[test]
-fn non_utf8_arguments_are_refused() {
-    use std::os::unix::ffi::OsStrExt;
-    let bad = std::ffi::OsStr::from_bytes(b"http://127.0.0.1/\xff");
-    let out = run(probe().arg(bad));
-    out.expect(1, QUICK);
-    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
 }
 
 #[cfg(not(feature = "tls"))]

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::support::{QUICK, SLACK, Scripted, closed_port, probe, response, run};
+use crate::support::{QUICK, SLACK, Scripted, probe, response, run};
 
 fn ok_server() -> Scripted {
     Scripted::reply(response("200 OK", "", "ok"))
@@ -115,19 +115,6 @@ fn a_target_without_a_scheme_is_http_as_in_curl() {
     out.expect(1, QUICK)
         .stderr_has("tcp://")
         .stderr_has("host:port");
-}
-
-#[test]
-fn a_wait_that_runs_out_says_how_long_and_how_many_attempts() {
-    let url = format!("http://127.0.0.1:{}/health", closed_port());
-    let out = run(probe().args(["--wait", "1s", "--interval", "300ms", &url]));
-    out.expect(1, Duration::from_secs(1) + SLACK);
-    let line = out.stdout.trim_end();
-    assert!(line.starts_with("unhealthy after "), "{line}");
-    assert!(
-        line.contains(" attempts in 1.0s: GET ") && line.ends_with(": connection refused"),
-        "{line}"
-    );
 }
 
 #[test]
