@@ -16,7 +16,7 @@ use health_server::{Options, Service};
 fn probe(args: &[&str], expected: u8) -> bool {
     println!("$ healthprobe {}", args.join(" "));
     let argv = std::iter::once("healthprobe").chain(args.iter().copied());
-    let status = healthprobe::run(argv) as u8;
+    let status = healthprobe::run(argv).code();
     println!("exit status: {status}\n");
     status == expected
 }

@@ -19,21 +19,36 @@ mod cli;
 mod config;
 mod probe;
 mod report;
+mod supervise;
 
 use std::ffi::OsString;
 use std::io::Write;
 use std::sync::Arc;
 
 /// The exit status of a run. Docker reads 0 as healthy and 1 as unhealthy and
-/// reserves 2, so there is no other value: bad flags, bad environment values
-/// and internal errors are all 1.
+/// reserves 2, so a probe has no other value: bad flags, bad environment
+/// values and internal errors are all 1. The one exception is a supervisor
+/// (`--startup`/`--liveness` with `-- CMD`): it is the container's main
+/// process, not a health check, and exits with its command's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
 pub enum ExitStatus {
     /// Every target is healthy; also `--help` and `--version`.
-    Healthy = 0,
+    Healthy,
     /// Anything else.
-    Unhealthy = 1,
+    Unhealthy,
+    /// A supervised command's own status (128 + the signal that ended it).
+    Child(u8),
+}
+
+impl ExitStatus {
+    /// The process's exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Healthy => 0,
+            ExitStatus::Unhealthy => 1,
+            ExitStatus::Child(code) => code,
+        }
+    }
 }
 
 impl From<&probe::Verdict> for ExitStatus {
@@ -48,9 +63,13 @@ impl From<&probe::Verdict> for ExitStatus {
 
 impl From<ExitStatus> for std::process::ExitCode {
     fn from(status: ExitStatus) -> Self {
-        std::process::ExitCode::from(status as u8)
+        std::process::ExitCode::from(status.code())
     }
 }
+
+/// Whether SIGTERM, SIGINT and SIGHUP end the process at once with exit 1
+/// (a probe); a supervisor turns it off and handles them itself.
+static EXIT_ON_SIGNAL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
 /// Process-wide guards for the binary, installed once by `main`:
 /// - a panic prints its message and exits 1 (never 101 or SIGABRT, which
@@ -61,22 +80,16 @@ impl From<ExitStatus> for std::process::ExitCode {
 /// # Errors
 /// When a signal handler cannot be installed (the OS refused sigaction).
 pub fn install_process_guards() -> std::io::Result<()> {
-    use std::sync::atomic::AtomicBool;
-    static ALWAYS: AtomicBool = AtomicBool::new(true);
     std::panic::set_hook(Box::new(|info| {
         let _ = writeln!(std::io::stderr(), "healthprobe: internal error: {info}");
-        std::process::exit(ExitStatus::Unhealthy as i32);
+        std::process::exit(1);
     }));
     for signal in [
         signal_hook::consts::SIGTERM,
         signal_hook::consts::SIGINT,
         signal_hook::consts::SIGHUP,
     ] {
-        signal_hook::flag::register_conditional_shutdown(
-            signal,
-            ExitStatus::Unhealthy as i32,
-            &ALWAYS,
-        )?;
+        signal_hook::flag::register_conditional_shutdown(signal, 1, &EXIT_ON_SIGNAL)?;
     }
     Ok(())
 }
@@ -115,15 +128,25 @@ where
     } else {
         Arc::new(probe::NoTrace)
     };
-    let verdict = probe::run(&config, &trace);
-    report::write(&mut std::io::stdout().lock(), &verdict, &config);
-    let status = ExitStatus::from(&verdict);
-    if status == ExitStatus::Healthy
-        && let Some((program, args)) = config.exec.split_first()
-    {
-        return exec(program, args);
+    if !config.targets.is_empty() {
+        let verdict = probe::run(&config, &trace);
+        report::write(&mut std::io::stdout().lock(), &verdict, &config);
+        if !verdict.healthy() {
+            return ExitStatus::Unhealthy;
+        }
     }
-    status
+    if let Some(supervise) = config.supervise.clone() {
+        let config = Arc::new(config);
+        let unarm = || EXIT_ON_SIGNAL.store(false, std::sync::atomic::Ordering::SeqCst);
+        return match supervise::run(&config, &supervise, &trace, unarm) {
+            supervise::Ended::Child(code) => ExitStatus::Child(code),
+            supervise::Ended::Stopped => ExitStatus::Unhealthy,
+        };
+    }
+    match config.exec.split_first() {
+        Some((program, args)) => exec(program, args),
+        None => ExitStatus::Healthy,
+    }
 }
 
 /// Replaces this process with `program` (looked up on PATH) and `args`,

@@ -26,6 +26,9 @@
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Parser};
 
+/// The help heading of the supervising flags.
+const SUPERVISE: &str = "Supervising the command after -- (startup and liveness probes)";
+
 /// The one value parser of every boolean flag: its environment variable
 /// takes 1/0, true/false, yes/no, on/off (clap's boolish values).
 fn boolish() -> BoolishValueParser {
@@ -164,9 +167,14 @@ pub struct Cli {
     #[arg(long, value_name = "SIZE", env = "HEALTHPROBE_MAX_BODY")]
     pub max_body: Option<String>,
 
-    /// Follow up to 10 redirects to the same host (ports ignored, the
-    /// Kubernetes rule); a redirect elsewhere is judged as the 3xx it is.
-    /// curl's -L/--location means this here (curl also follows other hosts).
+    /// Most redirects followed, to the same host only (ports ignored, the
+    /// Kubernetes rule); a redirect elsewhere is judged as the 3xx it is,
+    /// and 0 judges every 3xx itself (curl's name) [default: 10].
+    #[arg(long, value_name = "N", env = "HEALTHPROBE_MAX_REDIRS")]
+    pub max_redirs: Option<String>,
+
+    /// Accepted for curl's -L/--location: same-host redirects are followed
+    /// by default (see --max-redirs).
     #[arg(
         long,
         visible_short_alias = 'L',
@@ -231,6 +239,106 @@ pub struct Cli {
     )]
     pub interval: Option<String>,
 
+    /// Startup probe of the command after `--`, which healthprobe then runs
+    /// as its child and supervises: TARGET is checked every
+    /// --startup-period until healthy; --startup-failure-threshold failures
+    /// in a row stop the command. Repeatable (all must be healthy); any
+    /// target kind, with every request flag [env: HEALTHPROBE_STARTUP,
+    /// targets separated by spaces].
+    #[arg(
+        long,
+        value_name = "TARGET",
+        action = ArgAction::Append,
+        env = "HEALTHPROBE_STARTUP",
+        value_delimiter = ' ',
+        hide_env = true,
+        help_heading = SUPERVISE
+    )]
+    pub startup: Vec<String>,
+
+    /// Liveness probe of the command after `--` (run as a supervised
+    /// child): checked every --period once startup has succeeded;
+    /// --failure-threshold failures in a row stop the command (SIGTERM to
+    /// its process group, SIGKILL after --termination-grace-period) and
+    /// healthprobe exits 1, so Docker's restart policy restarts the
+    /// container. Repeatable [env: HEALTHPROBE_LIVENESS, targets separated
+    /// by spaces].
+    #[arg(
+        long,
+        value_name = "TARGET",
+        action = ArgAction::Append,
+        env = "HEALTHPROBE_LIVENESS",
+        value_delimiter = ' ',
+        hide_env = true,
+        help_heading = SUPERVISE
+    )]
+    pub liveness: Vec<String>,
+
+    /// How often the liveness probe runs (Kubernetes' periodSeconds); each
+    /// attempt is bounded by --timeout [default: 10s].
+    #[arg(
+        long,
+        value_name = "DURATION",
+        allow_hyphen_values = true,
+        env = "HEALTHPROBE_PERIOD",
+        help_heading = SUPERVISE
+    )]
+    pub period: Option<String>,
+
+    /// Liveness failures in a row that stop the command (Kubernetes'
+    /// failureThreshold); one success resets the count [default: 3].
+    #[arg(
+        long,
+        value_name = "N",
+        allow_hyphen_values = true,
+        env = "HEALTHPROBE_FAILURE_THRESHOLD",
+        help_heading = SUPERVISE
+    )]
+    pub failure_threshold: Option<String>,
+
+    /// How often the startup probe runs [default: the --period].
+    #[arg(
+        long,
+        value_name = "DURATION",
+        allow_hyphen_values = true,
+        env = "HEALTHPROBE_STARTUP_PERIOD",
+        help_heading = SUPERVISE
+    )]
+    pub startup_period: Option<String>,
+
+    /// Startup failures in a row that stop the command [default: the
+    /// --failure-threshold].
+    #[arg(
+        long,
+        value_name = "N",
+        allow_hyphen_values = true,
+        env = "HEALTHPROBE_STARTUP_FAILURE_THRESHOLD",
+        help_heading = SUPERVISE
+    )]
+    pub startup_failure_threshold: Option<String>,
+
+    /// Time from the command's start to its first probe (Kubernetes'
+    /// initialDelaySeconds) [default: 0s].
+    #[arg(
+        long,
+        value_name = "DURATION",
+        allow_hyphen_values = true,
+        env = "HEALTHPROBE_INITIAL_DELAY",
+        help_heading = SUPERVISE
+    )]
+    pub initial_delay: Option<String>,
+
+    /// Time between SIGTERM and SIGKILL when a probe stops the command
+    /// (Kubernetes' terminationGracePeriodSeconds) [default: 30s].
+    #[arg(
+        long,
+        value_name = "DURATION",
+        allow_hyphen_values = true,
+        env = "HEALTHPROBE_TERMINATION_GRACE_PERIOD",
+        help_heading = SUPERVISE
+    )]
+    pub termination_grace_period: Option<String>,
+
     /// Send HTTP requests over this Unix domain socket; the URL still gives
     /// the Host header and the path (as curl's option of the same name).
     #[arg(long, value_name = "PATH", env = "HEALTHPROBE_UNIX_SOCKET")]
@@ -280,6 +388,9 @@ pub struct Cli {
     /// After `--`: the command to run once every target is healthy. It
     /// replaces healthprobe (same PID, looked up on PATH), with its
     /// arguments verbatim; it is never started when a target is unhealthy.
+    /// With --startup or --liveness it runs as healthprobe's child instead,
+    /// supervised: signals are forwarded to it, orphans are reaped, and
+    /// healthprobe exits with its status.
     #[arg(last = true, value_name = "CMD", allow_hyphen_values = true, value_parser = clap::value_parser!(std::ffi::OsString))]
     pub command: Vec<std::ffi::OsString>,
 }

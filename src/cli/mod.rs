@@ -192,12 +192,12 @@ mod tests {
                 panic!("a row without four cells: {row}");
             };
             let names = flags_in(flags);
-            let args: Vec<&clap::Arg> = if flags.contains("TARGET") {
+            let args: Vec<&clap::Arg> = if flags.starts_with("`TARGET") {
                 command
                     .get_arguments()
                     .filter(|a| a.get_id() == "targets")
                     .collect()
-            } else if flags.contains("-- CMD") {
+            } else if flags.starts_with("`-- CMD") {
                 command
                     .get_arguments()
                     .filter(|a| a.get_id() == "command")

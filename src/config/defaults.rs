@@ -15,5 +15,15 @@ pub const DEFAULT_INTERVAL: &str = "1s";
 pub const DEFAULT_OUTPUT: &str = "text";
 /// The default healthy set: the Kubernetes httpGet rule, 200 ≤ status < 400.
 pub const DEFAULT_STATUS_SET: &str = "200-399";
-/// Most redirects followed with `--follow-redirects` (the Kubernetes and Go limit).
-pub const MAX_REDIRECTS: u32 = 10;
+/// Default `--max-redirs`: same-host redirects followed (the Kubernetes and
+/// Go limit).
+pub const DEFAULT_MAX_REDIRS: &str = "10";
+/// Default `--period` (Kubernetes' periodSeconds).
+pub const DEFAULT_PERIOD: &str = "10s";
+/// Default `--failure-threshold` (Kubernetes' failureThreshold).
+pub const DEFAULT_FAILURE_THRESHOLD: &str = "3";
+/// Default `--initial-delay` (Kubernetes' initialDelaySeconds).
+pub const DEFAULT_INITIAL_DELAY: &str = "0s";
+/// Default `--termination-grace-period` (Kubernetes'
+/// terminationGracePeriodSeconds).
+pub const DEFAULT_GRACE_PERIOD: &str = "30s";

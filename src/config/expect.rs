@@ -142,9 +142,9 @@ pub(super) fn expectations(
     cli: &Cli,
     src: &Sources,
     method: Method,
-    targets: &[Target],
+    targets: &[&Target],
 ) -> Result<Expectations> {
-    if !targets.iter().any(Target::is_http) {
+    if !targets.iter().any(|t| t.is_http()) {
         let typed = [Flag::ExpectStatus, Flag::ExpectBody, Flag::ExpectJson]
             .into_iter()
             .find(|&flag| src.typed(flag));

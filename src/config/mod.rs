@@ -10,6 +10,7 @@ mod defaults;
 mod expand;
 mod expect;
 mod request;
+mod supervise;
 mod target;
 mod targets;
 mod tls;
@@ -28,11 +29,12 @@ pub use auth::{UserPassword, is_secret_header};
 pub use defaults::*;
 use expand::expand_values;
 pub use expect::{Expectations, StatusSet};
+pub use supervise::Supervise;
 pub use target::{Target, TargetKind, redacted};
 #[cfg(feature = "tls")]
 pub use tls::LazyClientConfig;
 pub use tls::TlsOptions;
-pub use values::{ByteSize, HumanDuration, Method, Output, ResolveEntry, bare_host};
+pub use values::{ByteSize, Count, HumanDuration, Method, Output, ResolveEntry, bare_host};
 
 /// Everything one run of the probe needs, validated.
 #[derive(Debug, Clone)]
@@ -57,8 +59,9 @@ pub struct Config {
     pub expect: Expectations,
     /// Most body bytes read before the connection is dropped, in bytes.
     pub max_body: u64,
-    /// Follow up to [`MAX_REDIRECTS`] redirects to the same host.
-    pub follow_redirects: bool,
+    /// Most same-host redirects followed (`--max-redirs`); 0 judges every
+    /// 3xx itself.
+    pub max_redirects: u32,
     /// Explicit HTTP proxy; `None` means a direct connection whatever the
     /// environment says.
     pub proxy: Option<ureq::Proxy>,
@@ -80,6 +83,8 @@ pub struct Config {
     /// The command after `--` (program first), run in place of healthprobe
     /// once every target is healthy; empty when none was given.
     pub exec: Vec<OsString>,
+    /// `--startup`/`--liveness`: run `exec` as a supervised child instead.
+    pub supervise: Option<Supervise>,
 }
 
 /// How much is printed.
@@ -149,8 +154,20 @@ impl Config {
     /// The first invalid value, as one line naming its flag or variable.
     fn build(mut cli: Cli, src: &Sources) -> Result<Config> {
         expand_values(&mut cli, src)?;
-        let targets = targets::targets(&cli, src)?;
-        let tls = TlsOptions::from_cli(&cli, src, targets.iter().any(|t| t.kind.tls()))?;
+        let supervise = match supervise::wanted(&cli, src)? {
+            true => Some(supervise::supervise(&cli, src)?),
+            false => None,
+        };
+        let targets = targets::targets(&cli, src, supervise.is_some())?;
+        let all: Vec<&Target> = targets
+            .iter()
+            .chain(
+                supervise
+                    .iter()
+                    .flat_map(|s| s.startup.iter().chain(&s.liveness)),
+            )
+            .collect();
+        let tls = TlsOptions::from_cli(&cli, src, all.iter().any(|t| t.kind.tls()))?;
         let (timeout, connect_timeout, wait, interval) = times(&cli, src)?;
         let method = request::method(&cli, src)?;
         let proxy = proxy(&cli, src)?;
@@ -160,7 +177,7 @@ impl Config {
             authorization: src
                 .parse_opt::<UserPassword>(Flag::User, cli.user.as_deref())?
                 .map(|u| u.authorization),
-            expect: expect::expectations(&cli, src, method, &targets)?,
+            expect: expect::expectations(&cli, src, method, &all)?,
             max_body: src
                 .parse::<ByteSize>(Flag::MaxBody, cli.max_body.as_deref(), DEFAULT_MAX_BODY)?
                 .0,
@@ -175,7 +192,14 @@ impl Config {
             timeout,
             connect_timeout,
             method,
-            follow_redirects: cli.follow_redirects,
+            max_redirects: src
+                .parse::<Count<0>>(
+                    Flag::MaxRedirs,
+                    cli.max_redirs.as_deref(),
+                    DEFAULT_MAX_REDIRS,
+                )?
+                .0,
+            supervise,
             proxy,
             wait,
             interval,
@@ -248,6 +272,11 @@ mod tests {
             DEFAULT_INTERVAL,
             DEFAULT_OUTPUT,
             DEFAULT_STATUS_SET,
+            DEFAULT_MAX_REDIRS,
+            DEFAULT_PERIOD,
+            DEFAULT_FAILURE_THRESHOLD,
+            DEFAULT_INITIAL_DELAY,
+            DEFAULT_GRACE_PERIOD,
         ] {
             assert!(
                 help.contains(&format!("[default: {default}")),

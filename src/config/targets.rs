@@ -16,8 +16,23 @@ use crate::cli::{Cli, ENV_PORT_FALLBACK, ENV_URL, Flag, Sources, env_string};
 /// `HEALTHPROBE_PORT=tcp://10.96.0.12:80` that Kubernetes injects for a
 /// Service named healthprobe does not matter (a value typed on the command
 /// line is still checked).
-pub(super) fn targets(cli: &Cli, src: &Sources) -> Result<Vec<Target>> {
-    let (texts, source) = texts(cli, src)?;
+pub(super) fn targets(cli: &Cli, src: &Sources, supervising: bool) -> Result<Vec<Target>> {
+    let (texts, source) = texts(cli, src, supervising)?;
+    parse_all(&texts, &source, cli, src)
+}
+
+/// `texts` (from `source`) as targets, bare paths joined to `--host` and
+/// `--port` (or `PORT`), read only when a bare path needs them.
+///
+/// # Errors
+/// The first text that is not a target, behind `source`; a bad host or
+/// port; a target kind this build cannot check.
+pub(super) fn parse_all(
+    texts: &[String],
+    source: &str,
+    cli: &Cli,
+    src: &Sources,
+) -> Result<Vec<Target>> {
     let bare_paths = texts.iter().any(|t| t.trim().starts_with('/'));
     let port = if bare_paths || src.typed(Flag::Port) {
         port(cli, src)?
@@ -35,7 +50,7 @@ pub(super) fn targets(cli: &Cli, src: &Sources) -> Result<Vec<Target>> {
     }
     let targets = texts
         .iter()
-        .map(|t| Target::parse(t.trim(), host, port).with_context(|| source.clone()))
+        .map(|t| Target::parse(t.trim(), host, port).with_context(|| source.to_string()))
         .collect::<Result<Vec<_>>>()?;
     for target in &targets {
         compiled_in(target).with_context(|| format!("{source}: {}", target.url))?;
@@ -44,9 +59,12 @@ pub(super) fn targets(cli: &Cli, src: &Sources) -> Result<Vec<Target>> {
 }
 
 /// The target texts, and the name of where they came from: the command
-/// line, or `HEALTHPROBE_URL` (several separated by spaces).
-fn texts(cli: &Cli, src: &Sources) -> Result<(Vec<String>, String)> {
-    if !cli.targets.is_empty() {
+/// line, or `HEALTHPROBE_URL` (several separated by spaces). A supervisor
+/// (`--startup`/`--liveness` with `-- CMD`) needs none and does not read
+/// `HEALTHPROBE_URL`: in an image that variable is the HEALTHCHECK's
+/// target, which answers only once CMD runs.
+fn texts(cli: &Cli, src: &Sources, supervising: bool) -> Result<(Vec<String>, String)> {
+    if !cli.targets.is_empty() || supervising {
         return Ok((cli.targets.clone(), src.name(Flag::Targets)));
     }
     let texts: Vec<String> = env_string(ENV_URL)?

@@ -50,6 +50,52 @@ impl FromStr for HumanDuration {
     }
 }
 
+/// A delay as `--initial-delay` takes it: a [`HumanDuration`], or zero
+/// (`0`, `0s`: no delay, Kubernetes' default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delay(pub Duration);
+
+impl FromStr for Delay {
+    type Err = Error;
+
+    /// # Errors
+    /// Empty, unparseable or negative durations.
+    fn from_str(text: &str) -> Result<Self> {
+        let trimmed = text.trim();
+        if trimmed
+            .trim_end_matches(['s', 'm'])
+            .bytes()
+            .all(|b| b == b'0' || b == b'.')
+            && trimmed.starts_with('0')
+        {
+            return Ok(Delay(Duration::ZERO));
+        }
+        Ok(Delay(text.parse::<HumanDuration>()?.0))
+    }
+}
+
+/// A count of at least `MIN` (a failure threshold: 1 or more; a redirect
+/// limit: 0 or more), at most 1,000,000.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Count<const MIN: u32>(pub u32);
+
+impl<const MIN: u32> FromStr for Count<MIN> {
+    type Err = Error;
+
+    /// # Errors
+    /// Not a whole number, below `MIN` or above 1,000,000.
+    fn from_str(text: &str) -> Result<Self> {
+        let digits = text.trim();
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            bail!("{text:?} is not a whole number");
+        }
+        match digits.parse::<u32>() {
+            Ok(n) if (MIN..=1_000_000).contains(&n) => Ok(Count(n)),
+            _ => bail!("{digits} is outside {MIN}-1000000"),
+        }
+    }
+}
+
 /// A size in bytes: a bare number, or a number with `k`/`KiB`, `M`/`MiB`,
 /// `G`/`GiB` (1024 multiples, as curl) or `kB`/`KB`, `MB`, `GB` (1000
 /// multiples).

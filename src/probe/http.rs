@@ -18,7 +18,7 @@ use super::tls::TlsConnector;
 use super::trace::{Event, Phase, Progress};
 use super::transport::{ProbeConnector, ProbeResolver, TcpConnector, UnixConnector};
 use super::{judge, reason, redirect};
-use crate::config::{Config, MAX_REDIRECTS, Method, Target};
+use crate::config::{Config, Method, Target};
 
 /// Size of the buffer responses are read into, in bytes.
 const INPUT_BUFFER_BYTES: usize = 16 * 1024;
@@ -103,7 +103,7 @@ fn rename_host_header(target: &Target, config: &Config) -> Option<String> {
 }
 
 /// Sends the request, and again to each same-host redirect when
-/// `--follow-redirects` asks (at most [`MAX_REDIRECTS`]): the final
+/// `--max-redirs` allows (10 by default, the Kubernetes rule): the final
 /// response, whose head has been traced.
 ///
 /// # Errors
@@ -116,7 +116,8 @@ fn follow(
     deadline: Deadline,
     progress: &Progress,
 ) -> Result<Response<Body>, (Option<u16>, String)> {
-    for redirects in 0..=MAX_REDIRECTS {
+    let limit = config.max_redirects;
+    for redirects in 0..=limit {
         progress.event(Event::Request {
             method: config.method.as_str(),
             url: &request.url,
@@ -129,16 +130,16 @@ fn follow(
             headers: response.headers(),
         });
         let status = response.status();
-        let next = (config.follow_redirects && status.is_redirection())
+        let next = (limit > 0 && status.is_redirection())
             .then(|| redirect::same_host(response.headers(), &request.url))
             .flatten();
         let Some(next) = next else {
             return Ok(response);
         };
-        if redirects == MAX_REDIRECTS {
+        if redirects == limit {
             return Err((
                 Some(status.as_u16()),
-                format!("stopped after {MAX_REDIRECTS} redirects"),
+                format!("stopped after {limit} redirects (--max-redirs)"),
             ));
         }
         progress.event(Event::Redirect {
@@ -147,7 +148,10 @@ fn follow(
         });
         request.url = next;
     }
-    Err((None, format!("stopped after {MAX_REDIRECTS} redirects")))
+    Err((
+        None,
+        format!("stopped after {limit} redirects (--max-redirs)"),
+    ))
 }
 
 /// The ureq agent of one check. `rename` maps the `--servername` host of

@@ -106,6 +106,16 @@ pub fn run(config: &Config, trace: &Arc<dyn Trace>) -> Verdict {
     }
 }
 
+/// One attempt at every one of `targets`, within `--timeout` from now (a
+/// supervisor's probe).
+pub fn check_once(config: &Config, targets: &[Target], trace: &Arc<dyn Trace>) -> Verdict {
+    let deadline = Deadline::new(config.timeout, config.connect_timeout, None);
+    Verdict {
+        checks: check_all(config, targets, deadline, trace),
+        waited: None,
+    }
+}
+
 /// Checks `targets` concurrently (one thread each when there are several),
 /// all within `deadline`.
 fn check_all(

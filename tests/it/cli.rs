@@ -320,21 +320,42 @@ fn expectations_use_only_the_bytes_read() {
 // ---- redirects ---------------------------------------------------------------
 
 #[test]
-fn redirects_are_judged_as_3xx_unless_followed() {
+fn same_host_redirects_are_followed_by_default_as_the_kubelet_does() {
+    // Seed 001's FastAPI app: routes end in a slash, the probe spec does
+    // not, and Starlette answers 307 to the other form. A liveness route
+    // that fails behind that redirect must fail the probe (it exited 0,
+    // judging the 307 itself).
     let server = Scripted::start(|mut c| {
-        if c.request.starts_with("GET /old ") {
-            c.send(&response("302 Found", "location: /new\r\n", ""));
+        if c.request.starts_with("GET /liveness ") {
+            c.send(&response(
+                "307 Temporary Redirect",
+                "location: /liveness/\r\n",
+                "",
+            ));
         } else {
-            c.send(&response("503 Service Unavailable", "", "down"));
+            c.send(&response("500 Internal Server Error", "", "broken"));
         }
     });
-    let out = run(probe().arg(server.url("/old")));
-    out.expect(0, QUICK);
-    out.stdout_has("-> 302 Found in ");
-    let out = run(probe().args(["--follow-redirects", &server.url("/old")]));
+    let out = run(probe().arg(server.url("/liveness")));
     out.expect(1, QUICK);
-    out.stdout_has("-> 503 Service Unavailable in ");
-    assert!(server.requests().iter().any(|r| r.starts_with("GET /new ")));
+    out.stdout_has("-> 500 Internal Server Error in ");
+    assert!(
+        server
+            .requests()
+            .iter()
+            .any(|r| r.starts_with("GET /liveness/ "))
+    );
+    // --max-redirs 0 judges the 3xx itself; -L is still accepted.
+    let out = run(probe().args(["--max-redirs", "0", &server.url("/liveness")]));
+    out.expect(0, QUICK);
+    out.stdout_has("-> 307 Temporary Redirect in ");
+    run(probe().args(["-L", &server.url("/liveness")])).expect(1, QUICK);
+    let out = run(probe().args(["--max-redirs", "1", &server.url("/liveness")]));
+    out.expect(1, QUICK);
+    let out = run(probe()
+        .env("HEALTHPROBE_MAX_REDIRS", "x")
+        .arg(server.url("/liveness")));
+    out.expect(1, QUICK).stderr_has("HEALTHPROBE_MAX_REDIRS");
 }
 
 // ---- proxies -----------------------------------------------------------------

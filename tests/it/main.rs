@@ -25,6 +25,7 @@ mod grpc;
 mod habits;
 mod hostile;
 mod regressions;
+mod supervise;
 mod support;
 mod tcp;
 mod tls;
