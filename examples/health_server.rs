@@ -14,6 +14,8 @@
 //! - `--hang` / `HANG=1`: accept connections and never answer (a service
 //!   that is wedged), for testing that probes end on time.
 //!
+//! SIGTERM and SIGINT end it with status 0.
+//!
 //! Run: `cargo run --example health_server -- --port 8000 --load-delay 2`
 
 use std::io::{BufRead, BufReader, Write};
@@ -174,6 +176,21 @@ fn main() {
         Err(_) => println!("health_server: listening"),
     }
     let _service = Service::start(listener, options);
+    // A well-behaved service: SIGTERM (docker stop, a supervisor) and
+    // SIGINT end it with status 0 at once.
+    let signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGINT,
+    ]);
+    match signals {
+        Ok(mut signals) => {
+            if let Some(signal) = signals.forever().next() {
+                println!("health_server: signal {signal}, shutting down");
+                std::process::exit(0);
+            }
+        }
+        Err(e) => eprintln!("health_server: cannot handle SIGTERM: {e}"),
+    }
     loop {
         std::thread::park();
     }

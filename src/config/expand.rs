@@ -83,7 +83,8 @@ pub(crate) fn expand_env(text: &str) -> Result<String> {
 }
 
 /// Fills `${NAME}` from the environment in the values that take it:
-/// targets, `--host`, `--port`, `-H`, `--user`, `--servername`,
+/// targets (`--startup` and `--liveness` too), `--host`, `--port`, `-H`,
+/// `--user`, `--servername`,
 /// `--expect-body` and `--expect-json` (the variables read outside clap are
 /// expanded where they are read). The command after `--` is never touched.
 pub(super) fn expand_values(cli: &mut Cli, src: &Sources) -> Result<()> {
@@ -100,6 +101,8 @@ pub(super) fn expand_values(cli: &mut Cli, src: &Sources) -> Result<()> {
     one(Flag::ExpectBody, &mut cli.expect_body)?;
     for (flag, values) in [
         (Flag::Targets, &mut cli.targets),
+        (Flag::Startup, &mut cli.startup),
+        (Flag::Liveness, &mut cli.liveness),
         (Flag::Headers, &mut cli.headers),
         (Flag::ExpectJson, &mut cli.expect_json),
     ] {

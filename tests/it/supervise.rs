@@ -212,6 +212,33 @@ fn liveness_waits_for_startup_to_succeed() {
     );
 }
 
+/// `${NAME}` is filled in the probes' targets as in any target: exec-form
+/// ENTRYPOINTs cannot expand `$PORT`.
+#[test]
+fn variables_are_filled_in_the_probes_targets() {
+    let target = Target::start(&[("/live", &[200])]);
+    let port = target.server.addr.port().to_string();
+    let live = "http://127.0.0.1:${APP_PORT}/live";
+    let out = probe_command()
+        .env("PATH", PATH)
+        .env("APP_PORT", &port)
+        .args([
+            "--liveness",
+            live,
+            "--period",
+            "100ms",
+            "--",
+            "sh",
+            "-c",
+            "sleep 0.5; exit 3",
+        ])
+        .output()
+        .expect("run healthprobe");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(!target.times("/live").is_empty(), "{stderr}");
+}
+
 #[test]
 fn no_probe_before_the_initial_delay() {
     let target = Target::start(&[("/live", &[200])]);

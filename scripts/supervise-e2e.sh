@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Restart on failed liveness, end to end: healthprobe as a container's main
+# process supervising the example service (examples/supervise.Dockerfile,
+# built as it is from binaries built on the host), against real engines:
+#   1. Docker, `--restart on-failure`: healthy; the service is flipped to
+#      failing its liveness path (a request to /admin/fail, made with
+#      `docker exec … /healthprobe`); Docker restarts the container
+#      (RestartCount 0 -> 1) within failure-threshold x period + the grace
+#      period + 5 s, and it comes back healthy; `docker stop` of the healthy
+#      container returns in under 2 s with exit code 0;
+#   2. Compose (examples/compose.supervise.yml), `restart: unless-stopped`:
+#      the same restart;
+#   3. Podman (Debian's 4.3, rootful), `--restart on-failure`: the same
+#      restart, and `podman stop` in under 2 s.
+# Containers run with --network none: every probe stays on the container's
+# own loopback. Everything it starts is removed on exit, whatever happens.
+# REQUIRE_DOCKER=1 (set by .ci/run) makes a missing engine a failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+source scripts/docker-lib.sh
+
+work=$(mktemp -d)
+prefix="healthprobe-sup-$$"
+compose=(docker-compose -p "$prefix" -f examples/compose.supervise.yml)
+cleanup() {
+  set +e
+  if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
+    SUPERVISE_IMAGE="$prefix-app" "${compose[@]}" down -t 1 >/dev/null 2>&1
+    docker ps -aq --filter "name=$prefix" | xargs -r docker rm -f >/dev/null 2>&1
+    docker image ls -q --filter "reference=$prefix*" | xargs -r docker rmi -f >/dev/null 2>&1
+  fi
+  if command -v podman >/dev/null; then
+    podman --runtime runc rm -f "$prefix-podman" >/dev/null 2>&1
+    podman rmi -f "localhost/$prefix-app" >/dev/null 2>&1
+  fi
+  docker_engine_down
+  rm -rf "$work"
+}
+trap cleanup EXIT
+docker_engine_up "$work/dockerd.log"
+need_packages docker-compose=docker-compose
+
+# ---- the image: examples/supervise.Dockerfile as it is ----------------------------
+triple=x86_64-unknown-linux-musl
+cargo build --quiet --release --target "$triple" --bin healthprobe --example health_server
+tdir=$(target_dir)
+ctx="$work/context"
+mkdir -p "$ctx"
+cp "$tdir/$triple/release/healthprobe" "$tdir/$triple/release/examples/health_server" "$ctx/"
+cp examples/supervise.Dockerfile "$ctx/Dockerfile"
+image="$prefix-app"
+docker build -q -t "$image" "$ctx" >/dev/null
+# The image's liveness: --period 2s, --failure-threshold 3, grace 10s.
+restart_limit=$((3 * 2 + 10 + 5))
+
+# wait_until SECONDS COMMAND…: polls every 0.2 s until COMMAND succeeds;
+# prints the seconds taken; fails after SECONDS.
+wait_until() {
+  local limit=$1 t0
+  shift
+  t0=$(date +%s.%N)
+  until "$@"; do
+    python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) - float(sys.argv[2]) < float(sys.argv[3]) else 1)" \
+      "$(date +%s.%N)" "$t0" "$limit" || return 1
+    sleep 0.2
+  done
+  since "$t0"
+}
+restarted() { [ "$("$1" inspect --format '{{.RestartCount}}' "$2")" = 1 ]; }
+liveness_probed() { "$1" logs "$2" 2>&1 | grep -q 'startup probe succeeded'; }
+flip() { "$1" exec "$2" /healthprobe -q "http://127.0.0.1:8000/admin/fail"; }
+
+# ---- 1. Docker, --restart on-failure -------------------------------------------------
+c="$prefix-docker"
+docker run -d --network none --restart on-failure --name "$c" "$image" >/dev/null
+up=$(docker_wait_health "$c" healthy 30) || fail "not healthy within 30 s: $(docker logs "$c" 2>&1 | tail -5)"
+[ "$(docker inspect --format '{{.RestartCount}}' "$c")" = 0 ] || fail "restarted before the flip"
+log "docker: healthy after ${up} s, RestartCount 0"
+flip docker "$c"
+took=$(wait_until "$restart_limit" restarted docker "$c") \
+  || fail "RestartCount is not 1 within $restart_limit s: $(docker logs "$c" 2>&1 | tail -8)"
+log "docker: the liveness flip restarted the container in ${took} s (limit $restart_limit s)"
+back=$(docker_wait_health "$c" healthy 30) || fail "not healthy again after the restart"
+log "docker: healthy again ${back} s after the restart"
+docker logs "$c" > "$work/docker.log" 2>&1
+grep -q 'liveness probe failed 3 times in a row: stopping /health_server' "$work/docker.log" \
+  || fail "the stop is not in docker logs: $(cat "$work/docker.log")"
+grep 'healthprobe:' "$work/docker.log" | sed 's/^/  | /'
+t0=$(date +%s.%N)
+docker stop "$c" >/dev/null
+stopped=$(since "$t0")
+code=$(docker inspect --format '{{.State.ExitCode}}' "$c")
+[ "$code" = 0 ] || fail "docker stop: exit code $code, want 0"
+python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < 2 else 1)" "$stopped" \
+  || fail "docker stop took $stopped s"
+log "docker: docker stop returned in ${stopped} s, exit code 0"
+
+# ---- 2. Compose, restart: unless-stopped -----------------------------------------------
+SUPERVISE_IMAGE="$image" "${compose[@]}" up -d >/dev/null 2>"$work/compose.log" \
+  || fail "docker-compose up: $(cat "$work/compose.log")"
+cc=$(SUPERVISE_IMAGE="$image" "${compose[@]}" ps -q model-server)
+up=$(docker_wait_health "$cc" healthy 30) || fail "compose: not healthy within 30 s"
+flip docker "$cc"
+took=$(wait_until "$restart_limit" restarted docker "$cc") \
+  || fail "compose: RestartCount is not 1 within $restart_limit s: $(docker logs "$cc" 2>&1 | tail -8)"
+back=$(docker_wait_health "$cc" healthy 30) || fail "compose: not healthy again after the restart"
+log "compose: healthy after ${up} s; restarted ${took} s after the flip; healthy again after ${back} s"
+SUPERVISE_IMAGE="$image" "${compose[@]}" down -t 5 >/dev/null 2>&1
+
+# ---- 3. Podman, --restart on-failure ------------------------------------------------------
+need_packages podman=podman runc=runc
+# runc, as this machine's crun refuses its cgroup setup ("hybrid mode").
+pod() { podman --runtime runc "$@"; }
+pc="$prefix-podman"
+pod build -q -t "localhost/$image" "$ctx" >/dev/null 2>"$work/podman-build.log" \
+  || fail "podman build: $(tail -5 "$work/podman-build.log")"
+# Without these runc cannot set Podman's default rlimits here.
+pod run -d --network none --restart on-failure \
+  --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --name "$pc" "localhost/$image" >/dev/null
+# Podman runs HEALTHCHECKs from systemd timers, which this machine has not:
+# the supervisor's own log says when liveness probing began.
+up=$(wait_until 30 liveness_probed pod "$pc") || fail "podman: startup did not succeed: $(pod logs "$pc" 2>&1 | tail -5)"
+flip pod "$pc"
+took=$(wait_until "$restart_limit" restarted pod "$pc") \
+  || fail "podman: RestartCount is not 1 within $restart_limit s: $(pod logs "$pc" 2>&1 | tail -8)"
+log "podman $(pod version --format '{{.Client.Version}}'): started in ${up} s; the flip restarted it in ${took} s"
+started_twice() { [ "$(pod logs "$pc" 2>&1 | grep -c 'startup probe succeeded')" -ge 2 ]; }
+wait_until 30 started_twice >/dev/null \
+  || fail "podman: the restarted service did not start"
+t0=$(date +%s.%N)
+pod stop "$pc" >/dev/null
+stopped=$(since "$t0")
+code=$(pod inspect --format '{{.State.ExitCode}}' "$pc")
+[ "$code" = 0 ] || fail "podman stop: exit code $code, want 0"
+python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < 2 else 1)" "$stopped" \
+  || fail "podman stop took $stopped s"
+log "podman: podman stop returned in ${stopped} s, exit code 0"
+log "all passed"
