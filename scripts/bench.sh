@@ -35,11 +35,11 @@ work=$(mktemp -d)
 tdir=$(target_dir)
 cargo build --quiet --release --target "$triple" --no-default-features
 cp "$tdir/$triple/release/healthprobe" "$work/healthprobe-notls"
-cargo build --quiet --release --target "$triple"
-cp "$tdir/$triple/release/healthprobe" "$work/healthprobe"
-# The release binaries of every architecture, for their sizes.
+# The release binaries of every architecture (their sizes); the x86_64 one
+# is the healthprobe measured.
 bash scripts/release.sh >/dev/null
 release_version=$(package_version)
+cp "dist/healthprobe-$release_version-$triple" "$work/healthprobe"
 hp="$work/healthprobe"
 
 # ---- nginx on loopback ------------------------------------------------------------
@@ -142,6 +142,14 @@ if python3 -c 'import grpc, grpc_health.v1.health' 2>/dev/null; then
   echo "bench: gRPC probe: $g_instr instructions, $g_rss KiB, $g_wall"
 fi
 
+# ---- an idle supervisor ------------------------------------------------------------------------
+# healthprobe supervising `sleep 60` with a liveness probe of nginx every
+# second: its peak RSS and the CPU time it used in those 60 s.
+idle=$("${run_env[@]}" /usr/bin/time -f "%M %U %S" "$hp" --liveness "$url" --period 1s -- sleep 60 2>&1 >/dev/null | tail -1)
+read -r idle_rss idle_user idle_sys <<<"$idle"
+idle_cpu=$(python3 -c "import sys; print(f'{float(sys.argv[1]) + float(sys.argv[2]):.2f}')" "$idle_user" "$idle_sys")
+echo "bench: idle supervisor: $idle_rss KiB peak RSS, $idle_cpu s CPU in 60 s"
+
 # ---- BENCHMARKS.md ------------------------------------------------------------------------------------
 version() { "$@" 2>&1 | head -1; }
 commas() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
@@ -183,6 +191,15 @@ commas() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
     printf '| healthprobe -q grpc://127.0.0.1:PORT (grpcio %s) | %s | %s KiB | %s |\n' \
       "$g_version" "$(commas "$g_instr")" "$(commas "$g_rss")" "$g_wall"
   fi
+  echo
+  echo "## An idle supervisor"
+  echo
+  echo "\`healthprobe --liveness http://127.0.0.1:PORT/health --period 1s -- sleep 60\` (60 liveness probes of"
+  echo "nginx; between them it sleeps: no polling, no runtime), measured by \`/usr/bin/time\`:"
+  echo
+  echo "| peak RSS | CPU time (user + system) over 60 s |"
+  echo "|---:|---:|"
+  printf '| %s KiB | %s s |\n' "$(commas "$idle_rss")" "$idle_cpu"
   echo
   echo "## Release binaries"
   echo

@@ -19,7 +19,12 @@ source scripts/nginx-lib.sh
 trap 'nginx_stop; rm -rf "$work"' EXIT
 # An empty order file for the profiling link, so the map shows the default layout.
 mv link-order.txt "$work/old-order.txt" 2>/dev/null || true
-HEALTHPROBE_LINK_MAP="$work/healthprobe.map" cargo build --quiet --release --target "$triple"
+# Built as scripts/release.sh builds it: `cargo auditable` runs rustc
+# through a wrapper, which changes the hashes in the symbol names, so an
+# order made from a plain `cargo build` would not match the release binary.
+command -v cargo-auditable >/dev/null || cargo install -q --locked cargo-auditable
+HEALTHPROBE_LINK_MAP="$work/healthprobe.map" \
+  cargo auditable build --quiet --release --locked --target "$triple" --bin healthprobe
 bin="$(target_dir)/$triple/release/healthprobe"
 nginx_start "$work" '
     location = /health { default_type application/json; return 200 '"'"'{"status":"ok"}'"'"'; }

@@ -169,20 +169,10 @@ pub struct Cli {
 
     /// Most redirects followed, to the same host only (ports ignored, the
     /// Kubernetes rule); a redirect elsewhere is judged as the 3xx it is,
-    /// and 0 judges every 3xx itself (curl's name) [default: 10].
+    /// and 0 judges every 3xx itself (curl's name; -L is accepted)
+    /// [default: 10].
     #[arg(long, value_name = "N", env = "HEALTHPROBE_MAX_REDIRS")]
     pub max_redirs: Option<String>,
-
-    /// Accepted for curl's -L/--location: same-host redirects are followed
-    /// by default (see --max-redirs).
-    #[arg(
-        long,
-        visible_short_alias = 'L',
-        visible_alias = "location",
-        env = "HEALTHPROBE_FOLLOW_REDIRECTS",
-        value_parser = boolish()
-    )]
-    pub follow_redirects: bool,
 
     /// Send the request through this HTTP proxy. Proxy environment variables
     /// (http_proxy, HTTPS_PROXY, ALL_PROXY, NO_PROXY) are always ignored.
@@ -358,32 +348,20 @@ pub struct Cli {
     #[arg(short = 'v', long, env = "HEALTHPROBE_VERBOSE", value_parser = boolish())]
     pub verbose: bool,
 
-    /// curl's --fail: accepted and ignored; a status outside the healthy
-    /// set is always unhealthy here.
+    /// curl's -f/--fail, -s/--silent, -S/--show-error and -L/--location
+    /// (as in `-fsSL`), one flag here: accepted and ignored. A status
+    /// outside the healthy set is always unhealthy, there is no progress
+    /// meter (the report is one line; -q for none), failures are always
+    /// reported, and same-host redirects are followed (--max-redirs).
     #[arg(
         short = 'f',
-        long,
+        long = "fail",
+        visible_short_aliases = ['s', 'S', 'L'],
+        visible_aliases = ["silent", "show-error", "location", "follow-redirects"],
+        action = ArgAction::Count,
         help_heading = "curl compatibility (accepted, nothing to do)"
     )]
-    pub fail: bool,
-
-    /// curl's --silent: accepted and ignored; there is no progress meter,
-    /// the report is one line (use -q for none).
-    #[arg(
-        short = 's',
-        long,
-        help_heading = "curl compatibility (accepted, nothing to do)"
-    )]
-    pub silent: bool,
-
-    /// curl's --show-error: accepted and ignored; failures are always
-    /// reported.
-    #[arg(
-        short = 'S',
-        long,
-        help_heading = "curl compatibility (accepted, nothing to do)"
-    )]
-    pub show_error: bool,
+    pub curl_no_op: u8,
 
     /// After `--`: the command to run once every target is healthy. It
     /// replaces healthprobe (same PID, looked up on PATH), with its

@@ -23,7 +23,6 @@ pub enum Flag {
     ExpectJson,
     MaxBody,
     MaxRedirs,
-    FollowRedirects,
     Proxy,
     Resolve,
     Insecure,
@@ -45,16 +44,14 @@ pub enum Flag {
     Output,
     Quiet,
     Verbose,
-    Fail,
-    Silent,
-    ShowError,
+    CurlNoOp,
     Command,
 }
 
 impl Flag {
     /// Every flag, for the test against clap's definition.
     #[cfg(test)]
-    pub const ALL: [Flag; 41] = [
+    pub const ALL: [Flag; 38] = [
         Flag::Targets,
         Flag::Host,
         Flag::Port,
@@ -70,7 +67,6 @@ impl Flag {
         Flag::ExpectJson,
         Flag::MaxBody,
         Flag::MaxRedirs,
-        Flag::FollowRedirects,
         Flag::Proxy,
         Flag::Resolve,
         Flag::Insecure,
@@ -92,9 +88,7 @@ impl Flag {
         Flag::Output,
         Flag::Quiet,
         Flag::Verbose,
-        Flag::Fail,
-        Flag::Silent,
-        Flag::ShowError,
+        Flag::CurlNoOp,
         Flag::Command,
     ];
 
@@ -116,7 +110,6 @@ impl Flag {
             Flag::ExpectJson => "expect_json",
             Flag::MaxBody => "max_body",
             Flag::MaxRedirs => "max_redirs",
-            Flag::FollowRedirects => "follow_redirects",
             Flag::Proxy => "proxy",
             Flag::Resolve => "resolve",
             Flag::Insecure => "insecure",
@@ -138,9 +131,7 @@ impl Flag {
             Flag::Output => "output",
             Flag::Quiet => "quiet",
             Flag::Verbose => "verbose",
-            Flag::Fail => "fail",
-            Flag::Silent => "silent",
-            Flag::ShowError => "show_error",
+            Flag::CurlNoOp => "curl_no_op",
             Flag::Command => "command",
         }
     }
