@@ -467,6 +467,55 @@ fn an_orphan_of_the_command_is_reaped_by_healthprobe_as_pid_1() {
     assert!(after.iter().all(|(_, s)| *s != 'Z'), "a zombie: {after:?}");
 }
 
+/// Positional targets are dependencies, waited for before the command
+/// starts; the supervisor's probes start after it. An unhealthy dependency
+/// never starts the command.
+#[test]
+fn dependencies_are_waited_for_before_the_command_starts() {
+    let target = Target::start(&[("/db", &[503, 503, 200]), ("/live", &[200])]);
+    let (db, live) = (target.url("/db"), target.url("/live"));
+    let args = [
+        "--wait",
+        "3s",
+        "--interval",
+        "200ms",
+        &db,
+        "--liveness",
+        &live,
+        "--period",
+        "200ms",
+        "--",
+        "sh",
+        "-c",
+        "sleep 0.6; exit 5",
+    ];
+    let (child, _) = supervise(&args);
+    let (code, stderr) = finish(child, Duration::from_secs(10));
+    assert_eq!(code, Some(5), "{stderr}");
+    let (dbs, lives) = (target.times("/db"), target.times("/live"));
+    assert_eq!(dbs.len(), 3, "{stderr}");
+    assert!(
+        !lives.is_empty() && lives[0] > dbs[2],
+        "liveness before the dependency was healthy"
+    );
+    let refused = format!("http://127.0.0.1:{}/db", crate::support::closed_port());
+    let args = [
+        "--wait",
+        "500ms",
+        &refused,
+        "--liveness",
+        &live,
+        "--",
+        "sh",
+        "-c",
+        "exit 5",
+    ];
+    let (child, _) = supervise(&args);
+    let (code, stderr) = finish(child, Duration::from_secs(5));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(!stderr.contains("started sh"), "{stderr}");
+}
+
 #[test]
 fn bad_input_never_starts_the_command() {
     let dir = std::env::temp_dir().join(format!("healthprobe-supervise-{}", std::process::id()));
