@@ -364,7 +364,7 @@ fn sigterm_reaches_the_command_and_its_exit_0_comes_through_within_a_second() {
 }
 
 /// The states of the children of `pid` (`/proc/PID/task/*/children`).
-fn children_states(pid: u32) -> Vec<(u32, char)> {
+fn children_states(pid: u32) -> Children {
     let mut out = Vec::new();
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return out;
@@ -393,7 +393,7 @@ const ORPHAN: &str = "(sleep 0.5 &); exec sleep 30";
 
 /// The children of `pid` once `done` holds of them, or after 5 s (slow
 /// starts under qemu).
-fn children_when(pid: u32, done: impl Fn(&[(u32, char)]) -> bool) -> Vec<(u32, char)> {
+fn children_when(pid: u32, done: impl Fn(&[(u32, char)]) -> bool) -> Children {
     let end = Instant::now() + Duration::from_secs(5);
     loop {
         let children = children_states(pid);
@@ -404,18 +404,15 @@ fn children_when(pid: u32, done: impl Fn(&[(u32, char)]) -> bool) -> Vec<(u32, c
     }
 }
 
-/// The orphan appears beside the command, then is gone (reaped), never left
-/// a zombie.
-fn assert_orphan_reaped(pid: u32) -> (Vec<(u32, char)>, Vec<(u32, char)>) {
+/// Children of a process: (pid, state).
+type Children = Vec<(u32, char)>;
+
+/// The children of `pid` while the orphan runs beside the command, and
+/// once it has exited (an unreaped orphan stays a zombie: after 5 s it is
+/// still there, in state Z).
+fn orphan_before_and_after(pid: u32) -> (Children, Children) {
     let before = children_when(pid, |c| c.len() == 2);
-    let after = children_when(pid, |c| c.len() == 1 || c.iter().any(|(_, s)| *s == 'Z'));
-    // A zombie stays one: give it time to show.
-    std::thread::sleep(Duration::from_millis(200));
-    let after = if after.len() == 1 {
-        children_states(pid)
-    } else {
-        after
-    };
+    let after = children_when(pid, |c| c.len() == 1);
     (before, after)
 }
 
@@ -434,7 +431,7 @@ fn an_orphan_of_the_command_is_reaped_by_the_subreaper() {
     args.extend(["--", "sh", "-c", ORPHAN]);
     let (child, _) = supervise(&args);
     let pid = child.id();
-    let (before, after) = assert_orphan_reaped(pid);
+    let (before, after) = orphan_before_and_after(pid);
     signal(pid, libc::SIGTERM);
     let _ = finish(child, Duration::from_secs(3));
     assert_eq!(before.len(), 2, "the command and its orphan: {before:?}");
@@ -483,7 +480,7 @@ fn an_orphan_of_the_command_is_reaped_by_healthprobe_as_pid_1() {
         ));
         return;
     };
-    let (before, after) = assert_orphan_reaped(pid);
+    let (before, after) = orphan_before_and_after(pid);
     signal(pid, libc::SIGTERM);
     let (_, stderr) = finish(unshare, Duration::from_secs(3));
     assert_eq!(
