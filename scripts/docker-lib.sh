@@ -78,10 +78,13 @@ docker_wait_health() {
 
 docker_example_image() {
   local name=$1 ctx=$2 triple=x86_64-unknown-linux-musl tdir
-  cargo build --quiet --release --target "$triple" --bin healthprobe --example health_server
+  # Apart, as Dockerfile.example builds them: together, the example's
+  # dev-dependencies would unify features into healthprobe.
+  cargo build --quiet --release --target "$triple" --bin healthprobe
   tdir=$(target_dir)
   mkdir -p "$ctx"
   cp "${HEALTHPROBE_E2E_PROBE:-$tdir/$triple/release/healthprobe}" "$ctx/healthprobe"
+  cargo build --quiet --release --target "$triple" --example health_server
   cp "$tdir/$triple/release/examples/health_server" "$ctx/health_server"
   awk '
     /^FROM scratch/ { final = 1 }

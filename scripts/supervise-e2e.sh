@@ -43,11 +43,15 @@ need_packages docker-compose=docker-compose
 
 # ---- the image: examples/supervise.Dockerfile as it is ----------------------------
 triple=x86_64-unknown-linux-musl
-cargo build --quiet --release --target "$triple" --bin healthprobe --example health_server
 tdir=$(target_dir)
 ctx="$work/context"
 mkdir -p "$ctx"
-cp "$tdir/$triple/release/healthprobe" "$tdir/$triple/release/examples/health_server" "$ctx/"
+# Apart: built together, the example's dev-dependencies would unify
+# features into healthprobe.
+cargo build --quiet --release --target "$triple" --bin healthprobe
+cp "$tdir/$triple/release/healthprobe" "$ctx/"
+cargo build --quiet --release --target "$triple" --example health_server
+cp "$tdir/$triple/release/examples/health_server" "$ctx/"
 cp examples/supervise.Dockerfile "$ctx/Dockerfile"
 image="$prefix-app"
 docker build -q -t "$image" "$ctx" >/dev/null

@@ -174,8 +174,10 @@ pub struct Cli {
     #[arg(long, value_name = "N", env = "HEALTHPROBE_MAX_REDIRS")]
     pub max_redirs: Option<String>,
 
-    /// Send the request through this HTTP proxy. Proxy environment variables
-    /// (http_proxy, HTTPS_PROXY, ALL_PROXY, NO_PROXY) are always ignored.
+    /// Send the request through this HTTP proxy (http://HOST:PORT or
+    /// HOST:PORT, CONNECT; socks and https proxies are refused). Proxy
+    /// environment variables (http_proxy, HTTPS_PROXY, ALL_PROXY, NO_PROXY)
+    /// are always ignored.
     #[arg(long, value_name = "URL", env = "HEALTHPROBE_PROXY")]
     pub proxy: Option<String>,
 

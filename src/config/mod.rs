@@ -171,6 +171,12 @@ impl Config {
         let (timeout, connect_timeout, wait, interval) = times(&cli, src)?;
         let method = request::method(&cli, src)?;
         let proxy = proxy(&cli, src)?;
+        let resolve = cli
+            .resolve
+            .iter()
+            .map(|t| t.parse().with_context(|| src.name(Flag::Resolve)))
+            .collect::<Result<Vec<ResolveEntry>>>()?;
+        what_cannot_apply(&cli, src, method, &resolve, &all)?;
         Ok(Config {
             headers: request::headers(&cli, src)?,
             user_agent: request::user_agent(&cli, src)?,
@@ -181,11 +187,7 @@ impl Config {
             max_body: src
                 .parse::<ByteSize>(Flag::MaxBody, cli.max_body.as_deref(), DEFAULT_MAX_BODY)?
                 .0,
-            resolve: cli
-                .resolve
-                .iter()
-                .map(|t| t.parse().with_context(|| src.name(Flag::Resolve)))
-                .collect::<Result<Vec<ResolveEntry>>>()?,
+            resolve,
             output: src.parse(Flag::Output, cli.output.as_deref(), DEFAULT_OUTPUT)?,
             verbosity: verbosity(&cli, src)?,
             targets,
@@ -247,14 +249,75 @@ fn proxy(cli: &Cli, src: &Sources) -> Result<Option<ureq::Proxy>> {
             src.name(Flag::Proxy)
         );
     }
-    let proxy = ureq::Proxy::new(url).map_err(|e| {
-        anyhow!(
-            "{}: {:?} is not a proxy URL ({e})",
-            src.name(Flag::Proxy),
+    let name = src.name(Flag::Proxy);
+    let with_scheme = if url.contains("://") {
+        url.trim().to_string()
+    } else {
+        format!("http://{}", url.trim())
+    };
+    let uri = iri_string::types::UriStr::new(&with_scheme)
+        .map_err(|_| anyhow!("{name}: {:?} is not a proxy URL", redacted(url)))?;
+    let scheme = uri.scheme_str().to_ascii_lowercase();
+    if scheme != "http" {
+        bail!(
+            "{name}: {:?}: only HTTP proxies (http://HOST:PORT, CONNECT) are supported, not {scheme}://",
             redacted(url)
-        )
-    })?;
+        );
+    }
+    let host = uri.authority_components().map(|a| a.host()).unwrap_or("");
+    if host.is_empty() || host.contains(['!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=']) {
+        bail!("{name}: {:?} is not a proxy URL (no host)", redacted(url));
+    }
+    let proxy = ureq::Proxy::new(&with_scheme)
+        .map_err(|e| anyhow!("{name}: {:?} is not a proxy URL ({e})", redacted(url)))?;
     Ok(Some(proxy))
+}
+
+/// What can only apply to HTTP requests, refused when typed and no target
+/// is `http(s)://` (as the expectations are): `-X HEAD`/`-I`; and
+/// `--unix-socket` when any target is not HTTP (`tcp://` and gRPC connect
+/// by themselves); and a `--resolve` HOST:PORT given twice.
+///
+/// # Errors
+/// One line naming the flag that cannot apply.
+fn what_cannot_apply(
+    cli: &Cli,
+    src: &Sources,
+    method: Method,
+    resolve: &[ResolveEntry],
+    all: &[&Target],
+) -> Result<()> {
+    if cli.unix_socket.is_some() && all.iter().any(|t| !t.is_http()) {
+        bail!(
+            "{} cannot apply to tcp:// and grpc:// targets (they connect by themselves): \
+             give it with http(s):// targets only",
+            src.name(Flag::UnixSocket)
+        );
+    }
+    if method == Method::Head && !all.iter().any(|t| t.is_http()) {
+        for flag in [Flag::Method, Flag::Head] {
+            if src.typed(flag) {
+                bail!(
+                    "{} cannot apply: no target is http(s):// (tcp:// and grpc:// send no HTTP method)",
+                    src.name(flag)
+                );
+            }
+        }
+    }
+    for (i, entry) in resolve.iter().enumerate() {
+        if resolve[..i]
+            .iter()
+            .any(|e| e.host == entry.host && e.port == entry.port)
+        {
+            bail!(
+                "{}: {}:{} is given twice",
+                src.name(Flag::Resolve),
+                entry.host,
+                entry.port
+            );
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -34,14 +34,16 @@ impl FromStr for HumanDuration {
             bail!("empty duration");
         }
         let duration = if text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-            let secs: f64 = text
-                .parse()
-                .map_err(|_| anyhow!("{text:?} is not a duration"))?;
+            let secs: f64 = text.parse().map_err(|_| {
+                anyhow!("{text:?} is not a duration (e.g. 500ms, 2s, 1m30s, or 3 for seconds)")
+            })?;
             Duration::try_from_secs_f64(secs).map_err(|_| anyhow!("{text:?} is out of range"))?
         } else if text.starts_with('-') {
             bail!("{text:?} is negative");
         } else {
-            humantime::parse_duration(text).map_err(|e| anyhow!("{text:?}: {e}"))?
+            humantime::parse_duration(text).map_err(|_| {
+                anyhow!("{text:?} is not a duration (e.g. 500ms, 2s, 1m30s, or 3 for seconds)")
+            })?
         };
         if duration.is_zero() {
             bail!("{text:?} is zero; a probe needs time");

@@ -122,8 +122,16 @@ fn follow(
             method: config.method.as_str(),
             url: &request.url,
         });
-        let response = send(agent, config, &request, deadline)
-            .map_err(|e| (None, reason::describe(&e, progress.phase(), &deadline)))?;
+        let response = send(agent, config, &request, deadline).map_err(|e| {
+            let why = reason::describe(&e, progress.phase(), &deadline);
+            match &config.proxy {
+                Some(proxy) if reason::before_the_proxy_answered(&e) => (
+                    None,
+                    format!("proxy {}:{}: {why}", proxy.host(), proxy.port()),
+                ),
+                _ => (None, why),
+            }
+        })?;
         progress.event(Event::ResponseHead {
             version: response.version(),
             status: response.status(),

@@ -95,6 +95,24 @@ pub(super) fn describe(error: &ureq::Error, phase: Phase, deadline: &Deadline) -
     }
 }
 
+/// Whether `error`, with an HTTP proxy set, happened on the way to the
+/// proxy (its name not found, its port refused or silent): the only host
+/// a request through a proxy resolves and connects to is the proxy's.
+pub(super) fn before_the_proxy_answered(error: &ureq::Error) -> bool {
+    match error {
+        ureq::Error::HostNotFound | ureq::Error::Timeout(Timeout::Resolve | Timeout::Connect) => {
+            true
+        }
+        ureq::Error::Io(e) => matches!(
+            e.kind(),
+            std::io::ErrorKind::ConnectionRefused
+                | std::io::ErrorKind::HostUnreachable
+                | std::io::ErrorKind::NetworkUnreachable
+        ),
+        _ => false,
+    }
+}
+
 /// One line for an I/O error (TLS errors inside it in curl's words), in
 /// the phase it happened in.
 pub(super) fn describe_io(e: &std::io::Error, phase: Phase, deadline: &Deadline) -> String {

@@ -360,6 +360,23 @@ fn same_host_redirects_are_followed_by_default_as_the_kubelet_does() {
 
 // ---- proxies -----------------------------------------------------------------
 
+/// A proxy that cannot be reached is named as the proxy, not blamed on the
+/// target (it said "connection refused" about the target's URL).
+#[test]
+fn a_dead_proxy_is_named_in_the_reason() {
+    let port = closed_port();
+    let out = run(probe().args([
+        "--proxy",
+        &format!("http://127.0.0.1:{port}"),
+        "http://app.test/health",
+    ]));
+    out.expect(1, QUICK)
+        .stdout_has(&format!("proxy 127.0.0.1:{port}: connection refused"));
+    // A bare host:port is an HTTP proxy, as curl reads it.
+    let out = run(probe().args(["--proxy", &format!("127.0.0.1:{port}"), "http://app.test/"]));
+    out.expect(1, QUICK).stdout_has("proxy 127.0.0.1:");
+}
+
 #[test]
 fn explicit_proxy_tunnels_the_request() {
     // ureq opens a CONNECT tunnel through an HTTP proxy, then sends the

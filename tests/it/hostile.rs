@@ -663,6 +663,55 @@ fn bad_inputs_are_refused_in_one_line_with_nothing_sent() {
             "--expect-status",
         ),
         (vec!["--expect-status", "", &url], vec![], "--expect-status"),
+        // Options that cannot apply are refused, not ignored (issue 20).
+        (
+            vec!["--proxy", "socks5://127.0.0.1:1", &url],
+            vec![],
+            "--proxy",
+        ),
+        (
+            vec!["--proxy", "https://127.0.0.1:1", &url],
+            vec![],
+            "only HTTP proxies",
+        ),
+        (
+            vec![&url],
+            vec![("HEALTHPROBE_PROXY", "socks5h://p:1")],
+            "HEALTHPROBE_PROXY",
+        ),
+        (
+            vec![
+                "--unix-socket",
+                "/nonexistent.sock",
+                "tcp://127.0.0.1:1",
+                &url,
+            ],
+            vec![],
+            "--unix-socket",
+        ),
+        (vec!["-X", "HEAD", "tcp://127.0.0.1:1"], vec![], "--method"),
+        (vec!["-I", "tcp://127.0.0.1:1"], vec![], "--head"),
+        (
+            vec![
+                "--resolve",
+                "h:1:127.0.0.1",
+                "--resolve",
+                "H:1:127.0.0.2",
+                &url,
+            ],
+            vec![],
+            "h:1 is given twice",
+        ),
+        (
+            vec!["--timeout", "abc", &url],
+            vec![],
+            "is not a duration (e.g. 500ms",
+        ),
+        (
+            vec!["--timeout", "1e3", &url],
+            vec![],
+            "is not a duration (e.g. 500ms",
+        ),
         (
             vec!["--connect-timeout", "0ms", &url],
             vec![],
