@@ -298,6 +298,9 @@ fn a_command_that_ignores_sigterm_is_killed_after_the_grace_period() {
         "200ms",
         "--termination-grace-period",
         "700ms",
+        // Time for sh to set its trap before the first probe.
+        "--initial-delay",
+        "300ms",
         "--",
         "sh",
         "-c",
@@ -307,7 +310,7 @@ fn a_command_that_ignores_sigterm_is_killed_after_the_grace_period() {
     let (code, stderr) = finish(child, Duration::from_secs(10));
     let took = started.elapsed();
     assert_eq!(code, Some(1), "{stderr}");
-    assert!(took >= Duration::from_millis(680), "{took:?}: {stderr}");
+    assert!(took >= Duration::from_millis(980), "{took:?}: {stderr}");
     assert!(
         took <= Duration::from_millis(700) + SLACK + SLACK,
         "{took:?}: {stderr}"
