@@ -198,7 +198,7 @@ impl Prober {
             threshold: s.startup_failure_threshold,
         };
         if !startup.targets.is_empty() {
-            match self.until_healthy(&startup) {
+            match self.repeat(&startup, true) {
                 Some(attempts) => say(&format!(
                     "startup probe succeeded after {attempts} attempt{} in {}",
                     if attempts == 1 { "" } else { "s" },
@@ -218,43 +218,28 @@ impl Prober {
             threshold: s.failure_threshold,
         };
         if !liveness.targets.is_empty() {
-            self.every_period(&liveness);
+            let _ = self.repeat(&liveness, false);
         }
     }
 
-    /// Checks `probe` every period until it is healthy once (the attempts
-    /// it took), or fails its threshold in a row (`None`, after asking for
-    /// the stop).
-    fn until_healthy(&self, probe: &Probe<'_>) -> Option<u32> {
+    /// Checks `probe` every period. With `until_healthy`, until it is
+    /// healthy once (the attempts it took); else for as long as the command
+    /// runs, a success resetting the count. Either way `None` once it has
+    /// failed its threshold in a row (after asking for the stop).
+    fn repeat(&self, probe: &Probe<'_>, until_healthy: bool) -> Option<u32> {
         let mut failures = 0;
         loop {
             let at = Instant::now();
             let verdict = self.check(probe);
             if verdict.healthy() {
-                return Some(failures + 1);
-            }
-            failures += 1;
-            if self.failed(probe, failures, &verdict) {
-                return None;
-            }
-            std::thread::sleep((at + probe.period).saturating_duration_since(Instant::now()));
-        }
-    }
-
-    /// Checks `probe` every period for as long as the command runs; returns
-    /// once it has failed its threshold in a row (after asking for the
-    /// stop).
-    fn every_period(&self, probe: &Probe<'_>) {
-        let mut failures = 0;
-        loop {
-            let at = Instant::now();
-            let verdict = self.check(probe);
-            if verdict.healthy() {
+                if until_healthy {
+                    return Some(failures + 1);
+                }
                 failures = 0;
             } else {
                 failures += 1;
                 if self.failed(probe, failures, &verdict) {
-                    return;
+                    return None;
                 }
             }
             std::thread::sleep((at + probe.period).saturating_duration_since(Instant::now()));
