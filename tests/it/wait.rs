@@ -180,15 +180,17 @@ fn a_wait_makes_attempts_until_its_end() {
 #[test]
 fn the_last_attempt_is_made_when_less_than_an_interval_remains() {
     let port = closed_port();
-    // Up after 1.2 s: the attempts at 0 and 1 s are refused; the next one
-    // after a whole interval (2 s) would be after --wait 1.5s; the last one
-    // at 1.4 s finds it up.
-    let _server = LateServer::start(port, Duration::from_millis(1200));
+    // Up after 2.8 s: the attempts at 0 and 2 s are refused; the next one
+    // after a whole interval (4 s) would be after --wait 3.8s; the last one
+    // at 3.7 s finds it up. The window (2 s to 3.7 s) is wide enough for a
+    // probe that starts up to 0.8 s late on a loaded machine (CI saw a
+    // narrower one fail).
+    let _server = LateServer::start(port, Duration::from_millis(2800));
     let url = format!("http://127.0.0.1:{port}/health");
-    let out = run(probe().args(["--wait", "1.5s", "--interval", "1s", "-o", "json", &url]));
-    out.expect(0, Duration::from_millis(1500) + SLACK)
+    let out = run(probe().args(["--wait", "3.8s", "--interval", "2s", "-o", "json", &url]));
+    out.expect(0, Duration::from_millis(3800) + SLACK)
         .stdout_has(r#""attempts":3"#);
-    assert!(out.elapsed >= Duration::from_millis(1300), "{out:#?}");
+    assert!(out.elapsed >= Duration::from_millis(3600), "{out:#?}");
 }
 
 /// A name that does not resolve (a compose service whose container is not
