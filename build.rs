@@ -2,8 +2,9 @@
 //! release binary (no code is generated).
 //!
 //! `--version` names the build, so that a bug report says which binary it
-//! was: `healthprobe 0.2.0 (aarch64-unknown-linux-musl, tls, 1a2b3c4)`. The
-//! target triple comes from cargo, the TLS word from the `tls` feature, the
+//! was: `healthprobe 0.2.0 (aarch64-unknown-linux-musl, tls, grpc, 1a2b3c4)`.
+//! The target triple comes from cargo, the TLS and gRPC words from the `tls`
+//! and `grpc` features, the
 //! commit from `git rev-parse --short HEAD` (or `HEALTHPROBE_COMMIT` when
 //! set, for builds from a tarball; `unknown` when neither is there).
 //!
@@ -66,7 +67,8 @@ fn main() {
     }
 }
 
-/// Sets `HEALTHPROBE_BUILD` for `--version`: `TARGET, tls|no tls, COMMIT`.
+/// Sets `HEALTHPROBE_BUILD` for `--version`: `TARGET, tls|no tls,
+/// grpc|no grpc, COMMIT`.
 fn build_facts() {
     println!("cargo:rerun-if-env-changed=HEALTHPROBE_COMMIT");
     let dir = env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
@@ -99,7 +101,12 @@ fn build_facts() {
     } else {
         "no tls"
     };
-    println!("cargo:rustc-env=HEALTHPROBE_BUILD={target}, {tls}, {commit}");
+    let grpc = if env::var_os("CARGO_FEATURE_GRPC").is_some() {
+        "grpc"
+    } else {
+        "no grpc"
+    };
+    println!("cargo:rustc-env=HEALTHPROBE_BUILD={target}, {tls}, {grpc}, {commit}");
 }
 
 fn on_path(program: &str) -> bool {

@@ -82,7 +82,7 @@ for triple in "${triples[@]}"; do
   packages=$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["packages"]))' "$sbom_dir/$triple.deps.json")
   log "$bin: $(stat -c %s "$bin") bytes, $kind; $packages packages embedded"
   if [ "${native%%-*}" = "${triple%%-*}" ]; then
-    "$bin" --version | grep -qx "healthprobe $version ($triple, tls, $(git rev-parse --short=7 HEAD 2>/dev/null || echo unknown))" \
+    "$bin" --version | grep -qx "healthprobe $version ($triple, tls, grpc, $(git rev-parse --short=7 HEAD 2>/dev/null || echo unknown))" \
       || fail "$bin --version: $("$bin" --version)"
   fi
 done

@@ -131,6 +131,9 @@ where
     if !config.targets.is_empty() {
         let verdict = probe::run(&config, &trace);
         report::write(&mut std::io::stdout().lock(), &verdict, &config);
+        if let Some(file) = &config.body_file {
+            report::write_bodies(&mut file.as_ref(), &verdict);
+        }
         if !verdict.healthy() {
             return ExitStatus::Unhealthy;
         }

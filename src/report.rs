@@ -186,6 +186,17 @@ pub fn write(out: &mut dyn Write, verdict: &Verdict, config: &Config) {
     let _ = out.flush();
 }
 
+/// Writes the body of every HTTP check, in target order, to `out` (curl's
+/// `-o FILE`). Write errors are ignored: the exit status still tells.
+pub fn write_bodies(out: &mut dyn Write, verdict: &Verdict) {
+    for body in verdict.checks.iter().filter_map(|c| c.body.as_deref()) {
+        if out.write_all(body).is_err() {
+            return;
+        }
+    }
+    let _ = out.flush();
+}
+
 /// The `-v` trace: phases with timings (`*`), the request head as sent
 /// (`>`), the response head (`<`) and each failed `--wait` attempt, on
 /// stderr.

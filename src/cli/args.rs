@@ -26,6 +26,10 @@
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Parser};
 
+/// The help heading of curl's flags that healthprobe accepts or refuses
+/// with a pointer.
+const CURL: &str = "curl compatibility";
+
 /// The help heading of the supervising flags.
 const SUPERVISE: &str = "Supervising the command after -- (startup and liveness probes)";
 
@@ -36,14 +40,24 @@ fn boolish() -> BoolishValueParser {
 }
 
 /// What `--version` prints after the name: the version, the target triple,
-/// whether TLS is compiled in, and the commit (from build.rs), e.g.
-/// `0.2.0 (aarch64-unknown-linux-musl, tls, 1a2b3c4)`.
+/// whether TLS and gRPC are compiled in, and the commit (from build.rs), e.g.
+/// `0.2.0 (aarch64-unknown-linux-musl, tls, grpc, 1a2b3c4)`.
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (",
     env!("HEALTHPROBE_BUILD"),
     ")"
 );
+
+/// The examples `--help` ends with.
+const EXAMPLES: &str = "\
+Examples:
+  healthprobe http://127.0.0.1:8000/health
+  healthprobe -t 2s --expect-json /status=ok localhost:8000/health
+  healthprobe tcp://127.0.0.1:5432 grpc://127.0.0.1:50051
+  healthprobe --wait 60s tcp://db:5432 -- /app/server --port 8000
+  healthprobe --liveness http://127.0.0.1:8000/health -- uvicorn main:app
+  HEALTHCHECK CMD [\"/healthprobe\", \"http://127.0.0.1:8000/health\"]   (Dockerfile)";
 
 /// Environment variable with the targets when none is given on the command line.
 pub const ENV_URL: &str = "HEALTHPROBE_URL";
@@ -65,7 +79,14 @@ pub const ENV_PORT_FALLBACK: &str = "PORT";
 /// 1). It never exits 2, which Docker reserves. Proxy environment variables
 /// are ignored.
 #[derive(Parser, Debug, Default)]
-#[command(name = "healthprobe", version = VERSION, about, long_about, max_term_width = 100)]
+#[command(
+    name = "healthprobe",
+    version = VERSION,
+    about,
+    long_about,
+    max_term_width = 100,
+    after_help = EXAMPLES
+)]
 pub struct Cli {
     /// Targets to check: http://… or https://… URLs, tcp://host:port (healthy
     /// when a TCP connection opens), grpc:// or grpcs://host:port[/SERVICE]
@@ -214,22 +235,48 @@ pub struct Cli {
 
     /// Keep probing until every target is healthy or DURATION has passed
     /// (CI jobs, entrypoints); each attempt still has its own --timeout.
+    /// curl's --retry-max-time is this flag.
     #[arg(
         long,
+        visible_alias = "retry-max-time",
         value_name = "DURATION",
         allow_hyphen_values = true,
         env = "HEALTHPROBE_WAIT"
     )]
     pub wait: Option<String>,
 
-    /// Pause between attempts with --wait [default: 1s].
+    /// Pause between attempts with --wait or --retry (a fixed pause, not
+    /// curl's doubling one; curl's --retry-delay is this flag) [default: 1s].
     #[arg(
         long,
+        visible_alias = "retry-delay",
         value_name = "DURATION",
         allow_hyphen_values = true,
         env = "HEALTHPROBE_INTERVAL"
     )]
     pub interval: Option<String>,
+
+    /// Make up to N more attempts after a failed one, --interval apart
+    /// (curl's --retry): every failure is retried (refused, timeout, DNS, a
+    /// status outside the healthy set), so --retry-connrefused changes
+    /// nothing. Stops at the first healthy result, after N+1 attempts, or
+    /// at the end of --wait (--retry-max-time), whichever comes first.
+    #[arg(
+        long,
+        value_name = "N",
+        allow_hyphen_values = true,
+        env = "HEALTHPROBE_RETRY"
+    )]
+    pub retry: Option<String>,
+
+    /// Connect over IPv4 only: the addresses a lookup or --resolve gives
+    /// are tried only when IPv4 (as curl's -4).
+    #[arg(short = '4', long, env = "HEALTHPROBE_IPV4", value_parser = boolish())]
+    pub ipv4: bool,
+
+    /// Connect over IPv6 only (as curl's -6).
+    #[arg(short = '6', long, env = "HEALTHPROBE_IPV6", value_parser = boolish())]
+    pub ipv6: bool,
 
     /// Startup probe of the command after `--`, which healthprobe then runs
     /// as its child and supervises: TARGET is checked every
@@ -337,9 +384,15 @@ pub struct Cli {
     pub unix_socket: Option<std::path::PathBuf>,
 
     /// Report format on stdout: text (one line per target) or json
-    /// [default: text]. Not an output file: there is no body to discard
-    /// (curl's `-o /dev/null` is not needed).
-    #[arg(short = 'o', long, value_name = "FORMAT", env = "HEALTHPROBE_OUTPUT")]
+    /// [default: text]. A value with a / or a . in it is a FILE, as in
+    /// curl: the body read (up to --max-body) is written there and the
+    /// report stays text, so curl's `-o /dev/null` works as it is.
+    #[arg(
+        short = 'o',
+        long,
+        value_name = "FORMAT|FILE",
+        env = "HEALTHPROBE_OUTPUT"
+    )]
     pub output: Option<String>,
 
     /// Print no report; the exit status tells.
@@ -350,20 +403,40 @@ pub struct Cli {
     #[arg(short = 'v', long, env = "HEALTHPROBE_VERBOSE", value_parser = boolish())]
     pub verbose: bool,
 
-    /// curl's -f/--fail, -s/--silent, -S/--show-error and -L/--location
-    /// (as in `-fsSL`), one flag here: accepted and ignored. A status
-    /// outside the healthy set is always unhealthy, there is no progress
-    /// meter (the report is one line; -q for none), failures are always
-    /// reported, and same-host redirects are followed (--max-redirs).
+    /// Accepted, nothing to do: curl's -f/--fail, -s/--silent,
+    /// -S/--show-error and -L/--location (as in `-fsSL`), --fail-with-body
+    /// and --retry-connrefused, one flag here. A status outside the healthy set is
+    /// always unhealthy, there is no progress meter (the report is one
+    /// line; -q for none), failures are always reported, same-host
+    /// redirects are followed (--max-redirs), and --retry retries refused
+    /// connections too.
     #[arg(
         short = 'f',
         long = "fail",
         visible_short_aliases = ['s', 'S', 'L'],
-        visible_aliases = ["silent", "show-error", "location", "follow-redirects"],
+        visible_aliases = [
+            "silent",
+            "show-error",
+            "location",
+            "follow-redirects",
+            "fail-with-body",
+            "retry-connrefused",
+        ],
         action = ArgAction::Count,
-        help_heading = "curl compatibility (accepted, nothing to do)"
+        help_heading = CURL
     )]
     pub curl_no_op: u8,
+
+    /// Refused: curl's -w/--write-out; healthprobe has no format
+    /// strings; -o json gives the status code, the time taken and the
+    /// reason of every target.
+    #[arg(
+        short = 'w',
+        long,
+        value_name = "FORMAT",
+        help_heading = CURL
+    )]
+    pub write_out: Option<String>,
 
     /// After `--`: the command to run once every target is healthy. It
     /// replaces healthprobe (same PID, looked up on PATH), with its

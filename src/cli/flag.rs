@@ -32,6 +32,9 @@ pub enum Flag {
     Servername,
     Wait,
     Interval,
+    Retry,
+    Ipv4,
+    Ipv6,
     Startup,
     Liveness,
     Period,
@@ -45,13 +48,14 @@ pub enum Flag {
     Quiet,
     Verbose,
     CurlNoOp,
+    WriteOut,
     Command,
 }
 
 impl Flag {
     /// Every flag, for the test against clap's definition.
     #[cfg(test)]
-    pub const ALL: [Flag; 38] = [
+    pub const ALL: [Flag; 42] = [
         Flag::Targets,
         Flag::Host,
         Flag::Port,
@@ -76,6 +80,9 @@ impl Flag {
         Flag::Servername,
         Flag::Wait,
         Flag::Interval,
+        Flag::Retry,
+        Flag::Ipv4,
+        Flag::Ipv6,
         Flag::Startup,
         Flag::Liveness,
         Flag::Period,
@@ -89,6 +96,7 @@ impl Flag {
         Flag::Quiet,
         Flag::Verbose,
         Flag::CurlNoOp,
+        Flag::WriteOut,
         Flag::Command,
     ];
 
@@ -119,6 +127,9 @@ impl Flag {
             Flag::Servername => "servername",
             Flag::Wait => "wait",
             Flag::Interval => "interval",
+            Flag::Retry => "retry",
+            Flag::Ipv4 => "ipv4",
+            Flag::Ipv6 => "ipv6",
             Flag::Startup => "startup",
             Flag::Liveness => "liveness",
             Flag::Period => "period",
@@ -132,6 +143,7 @@ impl Flag {
             Flag::Quiet => "quiet",
             Flag::Verbose => "verbose",
             Flag::CurlNoOp => "curl_no_op",
+            Flag::WriteOut => "write_out",
             Flag::Command => "command",
         }
     }

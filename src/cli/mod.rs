@@ -61,8 +61,8 @@ where
     let mut command = without_empty_variables(Cli::command());
     let matches = command
         .try_get_matches_from_mut(args)
-        .map_err(|e| rendered(&e))?;
-    let cli = Cli::from_arg_matches(&matches).map_err(|e| rendered(&e))?;
+        .map_err(|e| rendered(&e, &command))?;
+    let cli = Cli::from_arg_matches(&matches).map_err(|e| rendered(&e, &command))?;
     Ok(Invocation {
         cli,
         command,
@@ -104,15 +104,19 @@ fn without_empty_variables(mut command: Command) -> Command {
     command
 }
 
-/// clap's error as healthprobe prints it: help and version whole; any
-/// other error as the first line of clap's rendering (which names the
-/// flag) with its suggestion ("did you mean") on the same line.
-fn rendered(error: &clap::Error) -> InvocationError {
+/// clap's error as healthprobe prints it: help and version whole; a bad
+/// boolean from an environment variable naming the variable; any other
+/// error as the first line of clap's rendering (which names the flag) with
+/// its suggestion ("did you mean") on the same line.
+fn rendered(error: &clap::Error, command: &Command) -> InvocationError {
     if matches!(
         error.kind(),
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
     ) {
         return InvocationError::Display(error.render().to_string());
+    }
+    if let Some(line) = bad_variable(error, command) {
+        return InvocationError::Usage(line);
     }
     let rendered = error.render().to_string();
     let first = rendered
@@ -129,6 +133,41 @@ fn rendered(error: &clap::Error) -> InvocationError {
         .map(|s| format!("; did you mean '{s}'?"))
         .unwrap_or_default();
     InvocationError::Usage(format!("{first}{suggestion} (see --help)"))
+}
+
+/// The one line for a value clap refused that came from an environment
+/// variable: a boolean flag typed on the command line takes no value, so
+/// an invalid value of one (`HEALTHPROBE_QUIET=maybe`) is its variable's.
+fn bad_variable(error: &clap::Error, command: &Command) -> Option<String> {
+    if !matches!(
+        error.kind(),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation
+    ) {
+        return None;
+    }
+    let Some(ContextValue::String(flag)) = error.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let Some(ContextValue::String(value)) = error.get(ContextKind::InvalidValue) else {
+        return None;
+    };
+    let arg = command.get_arguments().find(|a| {
+        a.get_long().is_some_and(|long| {
+            flag.strip_prefix("--")
+                .and_then(|f| f.strip_prefix(long))
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(' '))
+        })
+    })?;
+    let variable = arg.get_env()?;
+    if !matches!(arg.get_action(), clap::ArgAction::SetTrue)
+        || std::env::var_os(variable).is_none_or(|v| v != value.as_str())
+    {
+        return None;
+    }
+    Some(format!(
+        "error: {}: invalid value {value:?} for {flag} (use 1/0, true/false, yes/no or on/off)",
+        variable.to_string_lossy()
+    ))
 }
 
 #[cfg(test)]

@@ -27,3 +27,9 @@ pub const DEFAULT_INITIAL_DELAY: &str = "0s";
 /// Default `--termination-grace-period` (Kubernetes'
 /// terminationGracePeriodSeconds).
 pub const DEFAULT_GRACE_PERIOD: &str = "30s";
+
+/// Largest request head sent (request line and headers), in bytes: 64 KiB,
+/// what h11 (uvicorn's HTTP/1 parser) accepts; nginx takes 8 KiB per line
+/// by default and answers 414 or 400 above it. A larger request is refused
+/// before anything is sent.
+pub const MAX_REQUEST_HEAD_BYTES: usize = 64 * 1024;

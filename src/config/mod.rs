@@ -34,7 +34,9 @@ pub use target::{Target, TargetKind, redacted};
 #[cfg(feature = "tls")]
 pub use tls::LazyClientConfig;
 pub use tls::TlsOptions;
-pub use values::{ByteSize, Count, HumanDuration, Method, Output, ResolveEntry, bare_host};
+pub use values::{
+    ByteSize, Count, HumanDuration, IpFamily, Method, Output, OutputChoice, ResolveEntry, bare_host,
+};
 
 /// Everything one run of the probe needs, validated.
 #[derive(Debug, Clone)]
@@ -67,8 +69,13 @@ pub struct Config {
     pub proxy: Option<ureq::Proxy>,
     /// `--wait`: keep probing until healthy or this much time has passed.
     pub wait: Option<Duration>,
-    /// Pause between attempts with `--wait`.
+    /// Pause between attempts with `--wait` or `--retry`.
     pub interval: Duration,
+    /// `--retry N`: at most N+1 attempts; `None`: as many as `--wait`
+    /// allows.
+    pub max_attempts: Option<u32>,
+    /// `-4`/`-6`: only addresses of this family are tried.
+    pub family: Option<IpFamily>,
     /// Send HTTP requests over this Unix domain socket.
     pub unix_socket: Option<std::path::PathBuf>,
     /// Fixed addresses for host and port pairs (`--resolve`), used instead
@@ -78,6 +85,13 @@ pub struct Config {
     pub tls: TlsOptions,
     /// Report format on stdout.
     pub output: Output,
+    /// `-o FILE` (curl's): the body of every HTTP check is written there;
+    /// created (emptied) when the config is built, before anything is sent.
+    pub body_file: Option<std::sync::Arc<std::fs::File>>,
+    /// The largest request head (request line and headers) of any target,
+    /// in bytes, never more than [`MAX_REQUEST_HEAD_BYTES`]: what the
+    /// request buffer must hold.
+    pub request_head_bytes: usize,
     /// How much is printed.
     pub verbosity: Verbosity,
     /// The command after `--` (program first), run in place of healthprobe
@@ -169,6 +183,7 @@ impl Config {
             .collect();
         let tls = TlsOptions::from_cli(&cli, src, all.iter().any(|t| t.kind.tls()))?;
         let (timeout, connect_timeout, wait, interval) = times(&cli, src)?;
+        let (wait, max_attempts) = retry(&cli, src, (timeout, wait, interval))?;
         let method = request::method(&cli, src)?;
         let proxy = proxy(&cli, src)?;
         let resolve = cli
@@ -177,18 +192,28 @@ impl Config {
             .map(|t| t.parse().with_context(|| src.name(Flag::Resolve)))
             .collect::<Result<Vec<ResolveEntry>>>()?;
         what_cannot_apply(&cli, src, method, &resolve, &all)?;
-        Ok(Config {
-            headers: request::headers(&cli, src)?,
-            user_agent: request::user_agent(&cli, src)?,
-            authorization: src
-                .parse_opt::<UserPassword>(Flag::User, cli.user.as_deref())?
-                .map(|u| u.authorization),
+        let family = family(&cli, src)?;
+        let (output, body_file) = output(&cli, src)?;
+        let headers = request::headers(&cli, src)?;
+        let user_agent = request::user_agent(&cli, src)?;
+        let authorization = src
+            .parse_opt::<UserPassword>(Flag::User, cli.user.as_deref())?
+            .map(|u| u.authorization);
+        let request_head_bytes =
+            request::largest_head(&all, method, &headers, &user_agent, authorization.as_ref())?;
+        let mut config = Config {
+            headers,
+            user_agent,
+            authorization,
+            request_head_bytes,
+            family,
+            max_attempts,
             expect: expect::expectations(&cli, src, method, &all)?,
             max_body: src
                 .parse::<ByteSize>(Flag::MaxBody, cli.max_body.as_deref(), DEFAULT_MAX_BODY)?
                 .0,
             resolve,
-            output: src.parse(Flag::Output, cli.output.as_deref(), DEFAULT_OUTPUT)?,
+            output,
             verbosity: verbosity(&cli, src)?,
             targets,
             timeout,
@@ -208,7 +233,17 @@ impl Config {
             unix_socket: cli.unix_socket,
             tls,
             exec: cli.command,
-        })
+            body_file: None,
+        };
+        // curl's -o FILE, created last (once everything else is valid) and
+        // before anything is sent: a path that cannot be written is a bad
+        // invocation, not an unhealthy target.
+        if let Some(path) = body_file {
+            let file = std::fs::File::create(&path)
+                .with_context(|| format!("{}: {}", src.name(Flag::Output), path.display()))?;
+            config.body_file = Some(std::sync::Arc::new(file));
+        }
+        Ok(config)
     }
 }
 
@@ -232,6 +267,67 @@ fn times(cli: &Cli, src: &Sources) -> Result<(Duration, Duration, Option<Duratio
         .parse::<HumanDuration>(Flag::Interval, cli.interval.as_deref(), DEFAULT_INTERVAL)?
         .0;
     Ok((timeout, connect_timeout, wait, interval))
+}
+
+/// `--retry N` (curl's) on the wait loop: at most N+1 attempts, and a
+/// wait of its own when `--wait` is not given, long enough never to end
+/// first (each attempt and pause fits in `--timeout` + `--interval`).
+///
+/// # Errors
+/// A count that is not a whole number.
+fn retry(
+    cli: &Cli,
+    src: &Sources,
+    (timeout, wait, interval): (Duration, Option<Duration>, Duration),
+) -> Result<(Option<Duration>, Option<u32>)> {
+    let Some(retries) = src.parse_opt::<Count<0>>(Flag::Retry, cli.retry.as_deref())? else {
+        return Ok((wait, None));
+    };
+    let attempts = retries.0.saturating_add(1);
+    if attempts == 1 {
+        // --retry 0: one attempt, as without it (--wait alone keeps its own).
+        return Ok((wait, wait.map(|_| 1)));
+    }
+    let long_enough = (timeout + interval).saturating_mul(attempts);
+    Ok((Some(wait.unwrap_or(long_enough)), Some(attempts)))
+}
+
+/// `-4`/`-6`: the address family connections use.
+///
+/// # Errors
+/// Both at once.
+fn family(cli: &Cli, src: &Sources) -> Result<Option<IpFamily>> {
+    Ok(match (cli.ipv4, cli.ipv6) {
+        (true, true) => bail!(
+            "{} and {} cannot be used together",
+            src.name(Flag::Ipv4),
+            src.name(Flag::Ipv6)
+        ),
+        (true, false) => Some(IpFamily::V4),
+        (false, true) => Some(IpFamily::V6),
+        (false, false) => None,
+    })
+}
+
+/// `-o`: the report format, or curl's body file (the report then text).
+/// curl's `-w/--write-out` is refused here, pointing to `-o json`.
+///
+/// # Errors
+/// A format that is neither text, json nor a file name; `-w`.
+fn output(cli: &Cli, src: &Sources) -> Result<(Output, Option<std::path::PathBuf>)> {
+    if cli.write_out.is_some() {
+        bail!(
+            "{}: healthprobe has no format strings; -o json prints the status code, \
+             the time taken and the reason of every target",
+            src.name(Flag::WriteOut)
+        );
+    }
+    Ok(
+        match src.parse(Flag::Output, cli.output.as_deref(), DEFAULT_OUTPUT)? {
+            OutputChoice::Format(format) => (format, None),
+            OutputChoice::BodyFile(path) => (Output::Text, Some(path)),
+        },
+    )
 }
 
 /// `--proxy`: an HTTP proxy URL, never combined with `--unix-socket`.
@@ -287,6 +383,17 @@ fn what_cannot_apply(
     resolve: &[ResolveEntry],
     all: &[&Target],
 ) -> Result<()> {
+    if cli.unix_socket.is_some() {
+        for (flag, on) in [(Flag::Ipv4, cli.ipv4), (Flag::Ipv6, cli.ipv6)] {
+            if on {
+                bail!(
+                    "{} cannot apply with {}: the socket is the connection",
+                    src.name(flag),
+                    src.name(Flag::UnixSocket)
+                );
+            }
+        }
+    }
     if cli.unix_socket.is_some() && all.iter().any(|t| !t.is_http()) {
         bail!(
             "{} cannot apply to tcp:// and grpc:// targets (they connect by themselves): \

@@ -3,8 +3,9 @@
 use anyhow::{Context, Result, anyhow, bail};
 use ureq::http::{HeaderName, HeaderValue};
 
-use super::defaults::DEFAULT_METHOD;
+use super::defaults::{DEFAULT_METHOD, MAX_REQUEST_HEAD_BYTES};
 use super::expand::expanded_env_lines;
+use super::target::Target;
 use super::values::{Header, Method};
 use crate::cli::{Cli, ENV_HEADERS, Flag, Sources};
 
@@ -66,4 +67,50 @@ pub(super) fn user_agent(cli: &Cli, src: &Sources) -> Result<String> {
         }
         None => Ok(concat!("healthprobe/", env!("CARGO_PKG_VERSION")).to_string()),
     }
+}
+
+/// What a request head holds besides the URL and the headers given: the
+/// spaces and `HTTP/1.1` of the request line, `Host`, `Accept` and the
+/// line ends, in bytes (generously: ureq writes fewer).
+const REQUEST_HEAD_OVERHEAD: usize = 128;
+
+/// The largest request head (request line and headers) of the HTTP
+/// targets in `all`, in bytes, counting the whole URL (as a request
+/// through a proxy sends it).
+///
+/// # Errors
+/// A head over [`MAX_REQUEST_HEAD_BYTES`], naming the target (shortened)
+/// and the sizes of its URL and headers.
+pub(super) fn largest_head(
+    all: &[&Target],
+    method: Method,
+    headers: &[(HeaderName, HeaderValue)],
+    user_agent: &str,
+    authorization: Option<&HeaderValue>,
+) -> Result<usize> {
+    let line = |name: &str, value: &[u8]| name.len() + 2 + value.len() + 2;
+    let given: usize = headers
+        .iter()
+        .map(|(n, v)| line(n.as_str(), v.as_bytes()))
+        .sum::<usize>()
+        + line("user-agent", user_agent.as_bytes());
+    let mut largest = 0;
+    for target in all.iter().filter(|t| t.is_http()) {
+        let credentials = authorization
+            .or(target.authorization.as_ref())
+            .map_or(0, |v| line("authorization", v.as_bytes()));
+        let header_bytes = given + credentials + line("host", target.authority().as_bytes());
+        let head = method.as_str().len() + target.url.len() + header_bytes + REQUEST_HEAD_OVERHEAD;
+        if head > MAX_REQUEST_HEAD_BYTES {
+            bail!(
+                "{}: the request would be {head} bytes (URL {}, headers {header_bytes}); \
+                 healthprobe sends at most {MAX_REQUEST_HEAD_BYTES} bytes of request line \
+                 and headers",
+                target.shown,
+                target.url.len()
+            );
+        }
+        largest = largest.max(head);
+    }
+    Ok(largest)
 }

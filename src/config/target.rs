@@ -8,7 +8,7 @@ use percent_encoding::percent_decode_str;
 use ureq::http::HeaderValue;
 
 use super::auth::basic;
-use super::values::{Port, bare_host};
+use super::values::{Port, abbreviated, bare_host};
 
 /// A validated target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +17,8 @@ pub struct Target {
     /// case, e.g. `http://127.0.0.1:8000/health` or `tcp://127.0.0.1:5432`.
     pub url: String,
     /// The URL as reports show it: `url`, with `user:***@` when the target
-    /// carried credentials (the password is never shown).
+    /// carried credentials (the password is never shown), its start only
+    /// when longer than 100 characters.
     pub shown: String,
     /// What kind of check the URL asks for.
     pub kind: TargetKind,
@@ -112,7 +113,7 @@ impl Target {
             }
         };
         let shown = uri.mask_password().replace_password("***").to_string();
-        Self::from_parts(Self::parts(uri)?).with_context(|| format!("{shown:?}"))
+        Self::from_parts(Self::parts(uri)?).with_context(|| format!("{:?}", abbreviated(&shown)))
     }
 
     /// A bare path such as `/health?full=1`, joined to `host` and `port`.
@@ -199,6 +200,7 @@ impl Target {
             }
             None => url.clone(),
         };
+        let shown = abbreviated(&shown).into_owned();
         Ok(Target {
             url,
             shown,
@@ -264,17 +266,17 @@ fn bracketed(host: &str) -> String {
 pub fn redacted(text: &str) -> String {
     match UriStr::new(text) {
         Ok(uri) => uri.mask_password().replace_password("***").to_string(),
-        Err(_) => masked(text).to_string(),
+        Err(_) => masked(text).into_owned(),
     }
 }
 
 /// `text` for a message about a target that is not a URL: a password
 /// cannot be found in it, so text with an `@` is not repeated.
-fn masked(text: &str) -> &str {
+fn masked(text: &str) -> std::borrow::Cow<'_, str> {
     if text.contains('@') {
-        "(the text, not shown: it may hold a password)"
+        "(the text, not shown: it may hold a password)".into()
     } else {
-        text
+        abbreviated(text)
     }
 }
 

@@ -226,12 +226,12 @@ impl FromStr for Header {
     fn from_str(text: &str) -> Result<Self> {
         let (name, value) = text
             .split_once(':')
-            .ok_or_else(|| anyhow!("{text:?} is not 'Name: value' (no colon)"))?;
+            .ok_or_else(|| anyhow!("{:?} is not 'Name: value' (no colon)", abbreviated(text)))?;
         // The value of a credentials header is never repeated in a message.
         let shown = if is_secret_header(name.trim()) {
             format!("{}: <redacted>", name.trim())
         } else {
-            text.to_string()
+            abbreviated(text).into_owned()
         };
         if let Some(bad) = text.chars().find(|c| matches!(c, '\r' | '\n' | '\0')) {
             bail!("{shown:?} contains {bad:?}, which would split the request");
@@ -280,6 +280,18 @@ impl FromStr for Method {
     }
 }
 
+/// Text longer than this many characters is shortened in messages.
+const SHOWN_CHARS: usize = 100;
+
+/// `text` as a message repeats it: whole up to [`SHOWN_CHARS`] characters,
+/// else its start, `…` and its length (a 100 KB URL is not echoed back).
+pub fn abbreviated(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(SHOWN_CHARS) {
+        None => text.into(),
+        Some((end, _)) => format!("{}… ({} bytes)", &text[..end], text.len()).into(),
+    }
+}
+
 /// Report format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Output {
@@ -289,22 +301,73 @@ pub enum Output {
     Json,
 }
 
-impl FromStr for Output {
+/// What `-o` names: the report format, or (as in curl) a file the body is
+/// written to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutputChoice {
+    /// `text` or `json`.
+    Format(Output),
+    /// A path (a value with a `/` or a `.` in it, as `/dev/null`): the body
+    /// of every HTTP check is written there; the report stays text.
+    BodyFile(std::path::PathBuf),
+}
+
+impl FromStr for OutputChoice {
     type Err = Error;
 
-    /// `text` or `json`.
+    /// `text`, `json`, or a path with a `/` or a `.` in it.
     ///
     /// # Errors
-    /// Any other format.
+    /// `-` (the report is on stdout), and any other bare word (a typo of a
+    /// format more likely than a file in the working directory).
     fn from_str(text: &str) -> Result<Self> {
         match text.trim() {
-            "text" => Ok(Output::Text),
-            "json" => Ok(Output::Json),
-            path if path.contains('/') || path == "-" => bail!(
-                "{path:?}: -o is the report format here (text or json), not a file: there is \
-                 no body to discard (curl's -o /dev/null is not needed; -q prints nothing)"
+            "text" => Ok(OutputChoice::Format(Output::Text)),
+            "json" => Ok(OutputChoice::Format(Output::Json)),
+            "-" => bail!(
+                "\"-\": the body is not written to stdout, where the report is; \
+                 give a file (e.g. /dev/null) or a format (text or json)"
             ),
-            other => bail!("format {other:?} is not text or json"),
+            path if path.contains(['/', '.']) => Ok(OutputChoice::BodyFile(path.into())),
+            other => bail!(
+                "format {other:?} is not text or json (a file needs a / or a . in its name, \
+                 e.g. ./{other})"
+            ),
+        }
+    }
+}
+
+/// The address family connections use (`-4`, `-6`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IpFamily {
+    /// IPv4 only.
+    V4,
+    /// IPv6 only.
+    V6,
+}
+
+impl IpFamily {
+    /// Whether `ip` is of this family.
+    pub fn has(self, ip: std::net::IpAddr) -> bool {
+        match self {
+            IpFamily::V4 => ip.is_ipv4(),
+            IpFamily::V6 => ip.is_ipv6(),
+        }
+    }
+
+    /// The flag that asks for it: `-4` or `-6`.
+    pub fn flag(self) -> &'static str {
+        match self {
+            IpFamily::V4 => "-4",
+            IpFamily::V6 => "-6",
+        }
+    }
+
+    /// `IPv4` or `IPv6`.
+    pub fn name(self) -> &'static str {
+        match self {
+            IpFamily::V4 => "IPv4",
+            IpFamily::V6 => "IPv6",
         }
     }
 }
@@ -396,15 +459,23 @@ mod tests {
         assert_eq!(ok::<Method>("head"), Method::Head);
         assert_eq!(ok::<Method>("GET"), Method::Get);
         refused::<Method>(&["POST", ""]);
-        assert_eq!(ok::<Output>("json"), Output::Json);
-        refused::<Output>(&["JSON", "yaml", "/dev/null", "-"]);
-        let error = "/dev/null"
-            .parse::<Output>()
-            .expect_err("a path")
-            .to_string();
-        assert!(
-            error.contains("not a file") && error.contains("-q"),
-            "{error}"
+        assert_eq!(
+            ok::<OutputChoice>("json"),
+            OutputChoice::Format(Output::Json)
         );
+        assert_eq!(
+            ok::<OutputChoice>("/dev/null"),
+            OutputChoice::BodyFile("/dev/null".into())
+        );
+        assert_eq!(
+            ok::<OutputChoice>("body.txt"),
+            OutputChoice::BodyFile("body.txt".into())
+        );
+        refused::<OutputChoice>(&["JSON", "yaml", "-"]);
+        let error = "yaml"
+            .parse::<OutputChoice>()
+            .expect_err("a typo")
+            .to_string();
+        assert!(error.contains("./yaml"), "{error}");
     }
 }

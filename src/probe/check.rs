@@ -90,6 +90,9 @@ pub struct Check {
     pub failure: Option<Failure>,
     /// Attempts made for this target (`--wait` makes more than one).
     pub attempts: u32,
+    /// The body read (at most `--max-body` bytes), kept only when `-o FILE`
+    /// asks for it.
+    pub body: Option<Vec<u8>>,
 }
 
 impl Check {
@@ -102,6 +105,7 @@ impl Check {
             elapsed: Duration::ZERO,
             failure: None,
             attempts: 1,
+            body: None,
         }
     }
 

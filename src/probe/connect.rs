@@ -12,22 +12,25 @@ use std::time::Instant;
 use ureq::Timeout;
 
 use super::trace::{Event, Phase, Progress};
-use crate::config::ResolveEntry;
+use crate::config::{IpFamily, ResolveEntry};
 
 /// Most addresses tried for one host.
 const MAX_ADDRESSES: usize = 16;
 
 /// The addresses of `host:port` (`host` without IPv6 brackets), in the
 /// order to try them: a `--resolve` entry in `fixed`, an IP literal, or a
-/// lookup (getaddrinfo on a thread of its own) that must answer by `by`.
+/// lookup (getaddrinfo on a thread of its own) that must answer by `by`;
+/// only those of `family` when `-4` or `-6` is given.
 ///
 /// # Errors
 /// `HostNotFound` when the lookup fails or finds nothing;
-/// `Timeout(Resolve)` when it does not answer by `by`.
+/// `Timeout(Resolve)` when it does not answer by `by`; `Io(NotFound)`
+/// naming the family when no address is of `family`.
 pub(crate) fn resolve(
     host: &str,
     port: u16,
     fixed: &[ResolveEntry],
+    family: Option<IpFamily>,
     by: Instant,
     progress: &Progress,
 ) -> Result<Vec<SocketAddr>, ureq::Error> {
@@ -43,7 +46,21 @@ pub(crate) fn resolve(
         (None, Ok(ip)) => vec![SocketAddr::new(ip, port)],
         (None, Err(_)) => lookup(host.clone(), port, by)?,
     };
-    let addrs: Vec<SocketAddr> = addrs.into_iter().take(MAX_ADDRESSES).collect();
+    let addrs: Vec<SocketAddr> = addrs
+        .into_iter()
+        .filter(|a| family.is_none_or(|f| f.has(a.ip())))
+        .take(MAX_ADDRESSES)
+        .collect();
+    if let (Some(family), true) = (family, addrs.is_empty()) {
+        return Err(ureq::Error::Io(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!(
+                "{host} has no {} address ({})",
+                family.name(),
+                family.flag()
+            ),
+        )));
+    }
     progress.event(Event::Resolved {
         host: &host,
         addrs: &addrs,

@@ -92,6 +92,9 @@ pub(super) fn check(
         excerpt: judge::excerpt(&body),
     });
     check.failure = judge::judge(status, &body, &config.expect);
+    if config.body_file.is_some() {
+        check.body = Some(body);
+    }
     check
 }
 
@@ -162,6 +165,12 @@ fn follow(
     ))
 }
 
+/// Size of the request buffer, in bytes: the largest request head of the
+/// config plus 1 KiB for a redirect's longer URL, at least 4 KiB.
+fn request_buffer_bytes(config: &Config) -> usize {
+    (config.request_head_bytes + 1024).max(4 * 1024)
+}
+
 /// The ureq agent of one check. `rename` maps the `--servername` host of
 /// the request URL back to the host to connect to.
 fn agent(
@@ -181,15 +190,19 @@ fn agent(
         .user_agent(config.user_agent.as_str())
         // The whole probe needs a few KiB, not ureq's 128 KiB default
         // buffers. The response head must stay below the input buffer, or
-        // a head that fills it reads as a closed connection.
+        // a head that fills it reads as a closed connection. The request
+        // buffer holds the largest request head (the config layer refuses
+        // one over MAX_REQUEST_HEAD_BYTES), with room for a longer
+        // redirect URL.
         .input_buffer_size(INPUT_BUFFER_BYTES)
         .max_response_header_size(MAX_RESPONSE_HEAD_BYTES)
-        .output_buffer_size(4 * 1024)
+        .output_buffer_size(request_buffer_bytes(config))
         .max_idle_connections(0)
         .build();
     let resolver = ProbeResolver {
         progress: progress.clone(),
         fixed: config.resolve.clone(),
+        family: config.family,
         deadline,
         skip: config.unix_socket.is_some(),
         rename,

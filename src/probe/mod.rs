@@ -43,7 +43,8 @@ const LAST_ATTEMPT: Duration = Duration::from_millis(100);
 
 /// Runs the probe: one attempt at every target within `config.timeout`,
 /// or, with `--wait`, attempts every `--interval` until every target has
-/// been healthy once or the wait is over. The wait is used to its end:
+/// been healthy once or the wait is over (or, with `--retry N`, after N+1
+/// attempts, at once). The wait is used to its end:
 /// when less than an interval remains, the pause is cut so that one last
 /// attempt starts [`LAST_ATTEMPT`] before the end, with its deadline cut to
 /// the end of the wait; no attempt outlives the wait, and a failing probe
@@ -92,7 +93,7 @@ pub fn run(config: &Config, trace: &Arc<dyn Trace>) -> Verdict {
         };
         let last_attempt = LAST_ATTEMPT.min(config.timeout);
         let left = end.saturating_duration_since(Instant::now());
-        if verdict.healthy() {
+        if verdict.healthy() || config.max_attempts.is_some_and(|most| attempt >= most) {
             verdict.waited = Some(start.elapsed());
             return verdict;
         }

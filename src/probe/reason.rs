@@ -87,6 +87,11 @@ pub(super) fn describe(error: &ureq::Error, phase: Phase, deadline: &Deadline) -
         ureq::Error::Timeout(_) => timed_out(deadline, phase),
         ureq::Error::HostNotFound => "could not resolve host".to_string(),
         ureq::Error::Io(e) => describe_io(e, phase, deadline),
+        // Only a redirect to a longer URL can overflow the request buffer
+        // (sized from the config's largest request): nothing was sent.
+        ureq::Error::Protocol(ureq_proto::Error::OutputOverflow) => {
+            "the redirect's request is larger than the request buffer (nothing sent)".to_string()
+        }
         ureq::Error::Protocol(e) => format!("malformed response: {e}"),
         ureq::Error::LargeResponseHeader(got, max) => {
             format!("response head too large ({got} bytes, limit {max})")
@@ -196,6 +201,15 @@ fn tls_reason(error: &rustls::Error) -> String {
         }
         Cert::NotValidForName => {
             "certificate verify failed: name mismatch (try --servername)".to_string()
+        }
+        // A certificate with no subjectAltName (`openssl req -x509 -subj
+        // /CN=localhost`): its CN is not a name (RFC 6125, as browsers and
+        // Go), so no --servername can help.
+        Cert::NotValidForNameContext { presented, .. } if presented.is_empty() => {
+            "certificate verify failed: the certificate has no subjectAltName, and names are \
+             matched against it only, never the CN (reissue it with -addext \
+             subjectAltName=DNS:NAME, or give -k)"
+                .to_string()
         }
         Cert::NotValidForNameContext { expected, .. } => {
             let name = match expected {

@@ -20,6 +20,7 @@ pub(super) fn check(
         &target.host,
         target.port,
         &config.resolve,
+        config.family,
         deadline.end,
         progress,
     )

@@ -23,13 +23,15 @@ use ureq::unversioned::transport::{
 use super::connect;
 use super::deadline::Deadline;
 use super::trace::{Event, Phase, Progress};
-use crate::config::{ResolveEntry, bare_host};
+use crate::config::{IpFamily, ResolveEntry, bare_host};
 
 /// Resolver: `connect::resolve` for the URL's host (or the proxy's).
 #[derive(Debug)]
 pub(crate) struct ProbeResolver {
     pub(crate) progress: Arc<Progress>,
     pub(crate) fixed: Vec<ResolveEntry>,
+    /// `-4`/`-6`: only addresses of this family.
+    pub(crate) family: Option<IpFamily>,
     pub(crate) deadline: Deadline,
     /// With `--unix-socket` nothing is resolved: the URL's host only names
     /// the Host header.
@@ -62,7 +64,14 @@ impl Resolver for ProbeResolver {
         {
             host = real;
         }
-        let found = connect::resolve(host, port, &self.fixed, self.deadline.end, &self.progress)?;
+        let found = connect::resolve(
+            host,
+            port,
+            &self.fixed,
+            self.family,
+            self.deadline.end,
+            &self.progress,
+        )?;
         for addr in found {
             addrs.push(addr);
         }

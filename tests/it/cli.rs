@@ -595,8 +595,9 @@ fn help_and_version_exit_0() {
     assert!(out.stdout.contains("HEALTHPROBE_TIMEOUT") && out.stdout.contains("--expect-json"));
 }
 
-/// `healthprobe 0.2.0 (x86_64-unknown-linux-musl, tls, 1a2b3c4)`: the
-/// version, the target the binary was built for, TLS or not, the commit.
+/// `healthprobe 0.2.0 (x86_64-unknown-linux-musl, tls, grpc, 1a2b3c4)`:
+/// the version, the target the binary was built for, TLS or not, gRPC or
+/// not, the commit.
 #[test]
 fn version_names_the_build() {
     let out = run(probe().arg("--version"));
@@ -608,7 +609,7 @@ fn version_names_the_build() {
         .and_then(|rest| rest.strip_suffix(')'))
         .unwrap_or_else(|| panic!("{line:?}"));
     let parts: Vec<&str> = inner.split(", ").collect();
-    let [target, tls, commit] = parts[..] else {
+    let [target, tls, grpc, commit] = parts[..] else {
         panic!("{line:?}")
     };
     // The target of the binary under test: cargo's build runs here, a
@@ -627,6 +628,14 @@ fn version_names_the_build() {
             "tls"
         } else {
             "no tls"
+        }
+    );
+    assert_eq!(
+        grpc,
+        if cfg!(feature = "grpc") {
+            "grpc"
+        } else {
+            "no grpc"
         }
     );
     let head = std::process::Command::new("git")

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::support::{QUICK, SLACK, Scripted, probe, response, run};
+use crate::support::{QUICK, SLACK, Scripted, closed_port, probe, response, run};
 
 fn ok_server() -> Scripted {
     Scripted::reply(response("200 OK", "", "ok"))
@@ -52,6 +52,7 @@ fn curls_health_check_line_works_with_curl_replaced() {
         .args([
             "--fail",
             "--silent",
+            "--fail-with-body",
             "--show-error",
             "--location",
             "--head",
@@ -78,13 +79,123 @@ fn head_and_a_get_method_together_are_refused() {
         .stderr_has("--method");
 }
 
+/// `curl -fsS -o /dev/null URL` was refused: a value of -o with a / or a
+/// . in it is a file the body is written to, as in curl; a bare word that
+/// is not a format is still refused, before anything is sent.
 #[test]
-fn curls_output_to_dev_null_gets_a_message_saying_what_o_means_here() {
-    let out = run(probe().args(["-fsS", "-o", "/dev/null", "http://127.0.0.1:1/"]));
+fn curls_output_to_a_file_gets_the_body_and_the_report_stays_on_stdout() {
+    let server = Scripted::reply(response("200 OK", "", "the body"));
+    let out = run(probe().args(["-fsS", "-o", "/dev/null", &server.url("/")]));
+    out.expect(0, QUICK).stdout_starts("healthy: GET ");
+    let dir = std::env::temp_dir().join(format!("healthprobe-o-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("body.txt");
+    std::fs::write(&file, "old content, longer than the body").unwrap();
+    let out = run(probe().args(["-o", file.to_str().unwrap(), &server.url("/")]));
+    out.expect(0, QUICK).stdout_starts("healthy: GET ");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "the body");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(server.connections(), 2);
+    let refused = [
+        (vec!["-o", "yaml"], "e.g. ./yaml"),
+        (vec!["-o", "-"], "not written to stdout"),
+        (
+            vec!["-o", "/nonexistent-dir/body"],
+            "--output: /nonexistent-dir/body",
+        ),
+        (vec!["-w", "%{http_code}"], "-o json"),
+    ];
+    for (args, says) in refused {
+        let out = run(probe().args(&args).arg(server.url("/")));
+        out.expect(1, QUICK).stderr_has(says);
+        assert_eq!(out.stderr.lines().count(), 1, "{out:#?}");
+    }
+    assert_eq!(server.connections(), 2, "a refused invocation sent nothing");
+}
+
+/// curl's --retry N, --retry-delay, --retry-max-time and
+/// --retry-connrefused were refused; they map onto the wait loop: N+1
+/// attempts at most, --retry-delay apart, within --retry-max-time.
+#[test]
+fn curls_retry_flags_make_attempts_on_the_wait_loop() {
+    let refused = closed_port();
+    let url = format!("http://127.0.0.1:{refused}/");
+    let out = run(probe().args([
+        "-fsS",
+        "--retry",
+        "2",
+        "--retry-delay",
+        "300ms",
+        "--retry-connrefused",
+        &url,
+    ]));
+    out.expect(1, Duration::from_millis(600) + SLACK)
+        .stdout_starts("unhealthy after 3 attempts in 0.6s: GET ");
+    assert!(out.elapsed >= Duration::from_millis(600), "{out:#?}");
+    // Healthy on the third attempt: three requests, then exit 0.
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    let server = Scripted::start(move |mut c| {
+        let n = seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let status = if n < 2 {
+            "503 Service Unavailable"
+        } else {
+            "200 OK"
+        };
+        c.send(&response(status, "", ""));
+    });
+    let out = run(probe().args(["--retry", "5", "--retry-delay", "100ms", &server.url("/")]));
+    out.expect(0, QUICK).stdout_starts("healthy: GET ");
+    assert!(out.elapsed >= Duration::from_millis(200), "{out:#?}");
+    assert_eq!(server.connections(), 3);
+    // --retry-max-time ends the retries first, as --wait does.
+    let out = run(probe().args([
+        "--retry",
+        "100",
+        "--retry-delay",
+        "200ms",
+        "--retry-max-time",
+        "1s",
+        &url,
+    ]));
+    out.expect(1, Duration::from_secs(1) + SLACK);
+    assert!(out.elapsed >= Duration::from_secs(1), "{out:#?}");
+    // --retry 0 is one attempt.
+    run(probe().args(["--retry", "0", "--retry-delay", "5s", &url])).expect(1, QUICK);
+    run(probe().args(["--retry", "two", &url]))
+        .expect(1, QUICK)
+        .stderr_has("--retry");
+}
+
+/// curl's -4 and -6 were refused: they choose the address family of the
+/// addresses tried.
+#[test]
+fn ipv4_and_ipv6_flags_choose_the_addresses_tried() {
+    let server = ok_server();
+    let port = server.url("").rsplit(':').next().unwrap().to_string();
+    let url = format!("http://app.test:{port}/");
+    let both = format!("app.test:{port}:[::1],127.0.0.1");
+    let v4 = format!("app.test:{port}:127.0.0.1");
+    let v6 = format!("app.test:{port}:[::1]");
+    run(probe().args(["-4", "--resolve", &both, &url])).expect(0, QUICK);
+    run(probe().args(["--ipv4", "--resolve", &v4, &url])).expect(0, QUICK);
+    let out = run(probe().args(["-4", "--resolve", &v6, &url]));
     out.expect(1, QUICK)
-        .stderr_has("-o is the report format here (text or json), not a file")
-        .stderr_has("-q");
-    assert_eq!(out.stderr.lines().count(), 1);
+        .stdout_has("app.test has no IPv4 address (-4)");
+    let out = run(probe().args(["-6", "--resolve", &v4, &url]));
+    out.expect(1, QUICK)
+        .stdout_has("app.test has no IPv6 address (-6)");
+    let out = run(probe().args(["-6", &format!("tcp://127.0.0.1:{port}")]));
+    out.expect(1, QUICK)
+        .stdout_has("127.0.0.1 has no IPv6 address (-6)");
+    assert_eq!(server.connections(), 2);
+    run(probe().args(["-4", "-6", &url]))
+        .expect(1, QUICK)
+        .stderr_has("--ipv4 and --ipv6 cannot be used together");
+    run(probe().args(["-4", "--unix-socket", "/tmp/x.sock", &url]))
+        .expect(1, QUICK)
+        .stderr_has("--ipv4 cannot apply with --unix-socket");
+    assert_eq!(server.connections(), 2);
 }
 
 #[test]

@@ -124,3 +124,53 @@ fn an_upper_case_scheme_in_a_location_is_followed() {
     out.expect(0, QUICK).stdout_has("-> 200 OK in ");
     assert_eq!(paths(&server), ["/old", "/new"]);
 }
+
+/// A 5,000-byte path or header value failed as "malformed response: output
+/// too small to write output": nothing was sent, yet the server was blamed,
+/// and the line repeated the whole URL. Now the request goes out whole; one
+/// over 64 KiB is refused before connecting, naming the limit, and no
+/// message repeats more than the start of a long URL.
+#[test]
+fn a_long_url_or_header_is_sent_whole_and_a_too_long_one_refused_before_connecting() {
+    let server = Scripted::reply(response("200 OK", "", "ok"));
+    let path = format!("/{}", "a".repeat(5_000));
+    let out = run(probe().arg(server.url(&path)));
+    out.expect(0, QUICK);
+    assert!(out.stdout.len() < 300, "{out:#?}");
+    let value = "v".repeat(5_000);
+    run(probe().args(["-H", &format!("X-Long: {value}"), &server.url("/")])).expect(0, QUICK);
+    let requests = server.requests();
+    assert!(requests[0].starts_with(&format!("GET {path} HTTP/1.1\r\n")));
+    assert!(requests[1].contains(&format!("x-long: {value}\r\n")));
+    let huge = format!("/{}", "b".repeat(70_000));
+    let out = run(probe().arg(server.url(&huge)));
+    out.expect(1, QUICK)
+        .stderr_has("healthprobe sends at most 65536 bytes");
+    assert!(out.stderr.len() < 400, "{out:#?}");
+    let out = run(probe().args([
+        "-H",
+        &format!("X-Huge: {}", "h".repeat(70_000)),
+        &server.url("/"),
+    ]));
+    out.expect(1, QUICK).stderr_has("at most 65536");
+    assert!(out.stderr.len() < 400, "{out:#?}");
+    let out = run(probe().arg(format!("ftp://h/{}", "c".repeat(10_000))));
+    out.expect(1, QUICK);
+    assert!(out.stderr.len() < 400, "{out:#?}");
+    assert_eq!(server.connections(), 2, "a refused request sent nothing");
+}
+
+/// `HEALTHPROBE_QUIET=maybe` was reported as "invalid value 'maybe' for
+/// '--quiet'": the bad value is the variable's, and the message names it.
+#[test]
+fn a_bad_boolean_variable_is_named_as_the_variable() {
+    for variable in [
+        "HEALTHPROBE_QUIET",
+        "HEALTHPROBE_VERBOSE",
+        "HEALTHPROBE_INSECURE",
+    ] {
+        let out = run(probe().env(variable, "maybe").arg("http://127.0.0.1:1/"));
+        out.expect(1, QUICK)
+            .stderr_has(&format!("{variable}: invalid value \"maybe\""));
+    }
+}

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use crate::support::tls::{Ca, Cert, Files, self_signed};
+use crate::support::tls::{Ca, Cert, Files, self_signed, self_signed_cn_only};
 use crate::support::{Acceptor, QUICK, Scripted, probe, response, run};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, date_time_ymd};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -442,4 +442,21 @@ fn a_same_host_redirect_from_http_to_https_is_followed() {
     let out = run(probe().args(["-L", "--expect-status", "200", &http.url("/")]));
     out.expect(1, QUICK)
         .stdout_has("certificate verify failed: unknown issuer");
+}
+
+/// A CN-only certificate (`openssl req -x509 -subj /CN=localhost`) was
+/// reported as a name mismatch with "try --servername", which cannot help:
+/// names are matched against the subjectAltName only.
+#[test]
+fn a_certificate_without_subject_alt_name_says_so() {
+    let leaf = self_signed_cn_only("localhost");
+    let server = TlsServer::start(&[&leaf], &leaf, None);
+    let files = Files::new("cn-only");
+    let cacert = files.write("leaf.pem", &leaf.pem);
+    let out = run(probe().args(["--cacert", &cacert, &server.url("localhost")]));
+    out.expect(1, QUICK)
+        .stdout_has("the certificate has no subjectAltName")
+        .stdout_has("never the CN");
+    assert!(!out.stdout.contains("--servername"), "{}", out.stdout);
+    run(probe().args(["-k", &server.url("localhost")])).expect(0, QUICK);
 }

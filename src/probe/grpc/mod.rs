@@ -86,6 +86,7 @@ async fn call(
         &target.host,
         target.port,
         &config.resolve,
+        config.family,
         deadline.end,
         progress,
     )

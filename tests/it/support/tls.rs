@@ -81,6 +81,21 @@ pub fn self_signed(names: &[&str]) -> Cert {
     }
 }
 
+/// A self-signed certificate with a CN and no subjectAltName, as
+/// `openssl req -x509 -subj /CN=NAME` makes.
+pub fn self_signed_cn_only(cn: &str) -> Cert {
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.distinguished_name.push(DnType::CommonName, cn);
+    let cert = params.self_signed(&key).unwrap();
+    Cert {
+        der: cert.der().clone(),
+        key: PrivatePkcs8KeyDer::from(key.serialize_der()),
+        pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    }
+}
+
 /// A directory for this test's PEM files, removed on drop.
 pub struct Files(PathBuf);
 
