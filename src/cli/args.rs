@@ -409,7 +409,8 @@ pub struct Cli {
     /// always unhealthy, there is no progress meter (the report is one
     /// line; -q for none), failures are always reported, same-host
     /// redirects are followed (--max-redirs), and --retry retries refused
-    /// connections too.
+    /// connections too. (-w/--write-out is refused: -o json has the status
+    /// code, the time and the reason.)
     #[arg(
         short = 'f',
         long = "fail",
@@ -426,17 +427,6 @@ pub struct Cli {
         help_heading = CURL
     )]
     pub curl_no_op: u8,
-
-    /// Refused: curl's -w/--write-out; healthprobe has no format
-    /// strings; -o json gives the status code, the time taken and the
-    /// reason of every target.
-    #[arg(
-        short = 'w',
-        long,
-        value_name = "FORMAT",
-        help_heading = CURL
-    )]
-    pub write_out: Option<String>,
 
     /// After `--`: the command to run once every target is healthy. It
     /// replaces healthprobe (same PID, looked up on PATH), with its

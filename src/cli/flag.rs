@@ -48,14 +48,13 @@ pub enum Flag {
     Quiet,
     Verbose,
     CurlNoOp,
-    WriteOut,
     Command,
 }
 
 impl Flag {
     /// Every flag, for the test against clap's definition.
     #[cfg(test)]
-    pub const ALL: [Flag; 42] = [
+    pub const ALL: [Flag; 41] = [
         Flag::Targets,
         Flag::Host,
         Flag::Port,
@@ -96,7 +95,6 @@ impl Flag {
         Flag::Quiet,
         Flag::Verbose,
         Flag::CurlNoOp,
-        Flag::WriteOut,
         Flag::Command,
     ];
 
@@ -143,7 +141,6 @@ impl Flag {
             Flag::Quiet => "quiet",
             Flag::Verbose => "verbose",
             Flag::CurlNoOp => "curl_no_op",
-            Flag::WriteOut => "write_out",
             Flag::Command => "command",
         }
     }

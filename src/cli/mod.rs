@@ -118,6 +118,19 @@ fn rendered(error: &clap::Error, command: &Command) -> InvocationError {
     if let Some(line) = bad_variable(error, command) {
         return InvocationError::Usage(line);
     }
+    // curl's -w/--write-out is no argument (each one costs every probe
+    // about 6k instructions in clap): refused here, with where to look.
+    if error.kind() == ErrorKind::UnknownArgument
+        && let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg)
+        && (arg == "-w" || arg.starts_with("--write-out"))
+    {
+        return InvocationError::Usage(
+            "error: -w/--write-out (curl's) is not supported: healthprobe has no format \
+             strings; -o json prints the status code, the time taken and the reason of \
+             every target"
+                .to_string(),
+        );
+    }
     let rendered = error.render().to_string();
     let first = rendered
         .lines()

@@ -310,18 +310,10 @@ fn family(cli: &Cli, src: &Sources) -> Result<Option<IpFamily>> {
 }
 
 /// `-o`: the report format, or curl's body file (the report then text).
-/// curl's `-w/--write-out` is refused here, pointing to `-o json`.
 ///
 /// # Errors
-/// A format that is neither text, json nor a file name; `-w`.
+/// A format that is neither text, json nor a file name.
 fn output(cli: &Cli, src: &Sources) -> Result<(Output, Option<std::path::PathBuf>)> {
-    if cli.write_out.is_some() {
-        bail!(
-            "{}: healthprobe has no format strings; -o json prints the status code, \
-             the time taken and the reason of every target",
-            src.name(Flag::WriteOut)
-        );
-    }
     Ok(
         match src.parse(Flag::Output, cli.output.as_deref(), DEFAULT_OUTPUT)? {
             OutputChoice::Format(format) => (format, None),
