@@ -4,10 +4,12 @@
 #
 #  1. Debian's docker-registry on a free 127.0.0.1 port (storage in a temp
 #     dir, stopped at the end);
-#  2. the root Dockerfile built for linux/amd64 and linux/arm64 from the
-#     dist/ binaries (scripts/release.sh, run first unless dist/ is current),
-#     each pushed; one manifest list 127.0.0.1:PORT/healthprobe:VERSION made
-#     and pushed with `docker manifest` (skopeo reads it back: two platforms);
+#  2. the root Dockerfile built for each of the eight Linux platforms
+#     (linux/amd64, arm64, 386, arm/v7, arm/v6, riscv64, ppc64le, s390x) from
+#     the dist/ binaries (scripts/release.sh, run first unless dist/ is
+#     current), each pushed; one manifest list
+#     127.0.0.1:PORT/healthprobe:VERSION made and pushed with `docker
+#     manifest` (skopeo reads it back: every platform);
 #  3. as a consumer: each platform pulled from the registry (the local tags
 #     removed first), its architecture checked in `docker image inspect`,
 #     /healthprobe extracted and compared with dist/SHA256SUMS, the OCI
@@ -46,8 +48,12 @@ trap cleanup EXIT
 need_packages docker-registry=docker-registry skopeo=skopeo
 version=$(package_version)
 revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+absent=""
+for triple in "${release_triples[@]}"; do
+  [ -f "dist/healthprobe-$version-$triple" ] || absent=$triple
+done
 if ! (cd dist 2>/dev/null && sha256sum -c --quiet SHA256SUMS 2>/dev/null) \
-   || [ ! -f "dist/healthprobe-$version-aarch64-unknown-linux-musl" ] \
+   || [ -n "$absent" ] \
    || ! "dist/healthprobe-$version-x86_64-unknown-linux-musl" --version | grep -q "${revision:0:7}"; then
   bash scripts/release.sh
 fi
@@ -76,41 +82,54 @@ log "registry $(docker-registry --version 2>/dev/null | awk '{print $NF}') on 12
 # ---- 2. build, push, manifest list -----------------------------------------------
 # One build context per platform, holding that platform's release binary
 # as `healthprobe` (see the Dockerfile).
-declare -A triple=([amd64]=x86_64-unknown-linux-musl [arm64]=aarch64-unknown-linux-musl)
-for arch in amd64 arm64; do
-  mkdir -p "$work/ctx-$arch"
-  cp "dist/healthprobe-$version-${triple[$arch]}" "$work/ctx-$arch/healthprobe"
-  docker build -q --platform "linux/$arch" -f Dockerfile \
-    --build-arg "VERSION=$version" --build-arg "REVISION=$revision" \
-    -t "$repo:$version-$arch" "$work/ctx-$arch" >/dev/null 2>"$work/build-$arch.log" \
-    || { cat "$work/build-$arch.log" >&2; fail "docker build linux/$arch"; }
-  docker push -q "$repo:$version-$arch" >/dev/null || fail "docker push $arch"
-  log "built and pushed $repo:$version-$arch"
+# One image per Linux release target, named by its platform (arm/v7 →
+# arm-v7), joined into one manifest list.
+declare -A triple_of=()
+platforms=()
+for triple in "${release_triples[@]}"; do
+  platform=$(platform_of "$triple")
+  platforms+=("$platform")
+  triple_of[$platform]=$triple
 done
-docker manifest create --insecure "$repo:$version" "$repo:$version-amd64" "$repo:$version-arm64" >/dev/null \
+images=()
+for platform in "${platforms[@]}"; do
+  tag=$(echo "${platform#linux/}" | tr / -)
+  ctx="$work/ctx-$tag"
+  mkdir -p "$ctx"
+  cp "dist/healthprobe-$version-${triple_of[$platform]}" "$ctx/healthprobe"
+  docker build -q --platform "$platform" -f Dockerfile \
+    --build-arg "VERSION=$version" --build-arg "REVISION=$revision" \
+    -t "$repo:$version-$tag" "$ctx" >/dev/null 2>"$work/build-$tag.log" \
+    || { cat "$work/build-$tag.log" >&2; fail "docker build $platform"; }
+  docker push -q "$repo:$version-$tag" >/dev/null || fail "docker push $platform"
+  images+=("$repo:$version-$tag")
+done
+log "built and pushed ${#images[@]} images: ${platforms[*]}"
+docker manifest create --insecure "$repo:$version" "${images[@]}" >/dev/null \
   || fail "docker manifest create"
 docker manifest push --insecure --purge "$repo:$version" >/dev/null || fail "docker manifest push"
 skopeo inspect --raw --tls-verify=false "docker://$repo:$version" > "$work/index.json" || fail "skopeo inspect"
-python3 - "$work/index.json" <<'PY' || fail "the manifest list"
+python3 - "$work/index.json" "${platforms[@]}" <<'PY' || fail "the manifest list"
 import json, sys
-index = json.load(open(sys.argv[1]))
+index, want = json.load(open(sys.argv[1])), sorted(sys.argv[2:])
 assert index["mediaType"].endswith("manifest.list.v2+json") or index["mediaType"].endswith("image.index.v1+json"), index["mediaType"]
-platforms = sorted(f'{m["platform"]["os"]}/{m["platform"]["architecture"]}' for m in index["manifests"])
-assert platforms == ["linux/amd64", "linux/arm64"], platforms
+def name(p):
+    return f'{p["os"]}/{p["architecture"]}' + (f'/{p["variant"]}' if p.get("variant") else "")
+platforms = sorted(name(m["platform"]) for m in index["manifests"])
+assert platforms == want, (platforms, want)
 print(f"image-e2e: manifest list pushed, read back by skopeo: {', '.join(platforms)}")
 PY
 
-# ---- 3. pull each platform as a consumer ------------------------------------------
-# Remove every local tag first, so that what is checked came from the registry.
-docker rmi -f "$repo:$version-amd64" "$repo:$version-arm64" >/dev/null
-for arch in amd64 arm64; do
+docker rmi -f "${images[@]}" >/dev/null
+for platform in "${platforms[@]}"; do
+  tag=$(echo "${platform#linux/}" | tr / -)
   docker rmi -f "$repo:$version" >/dev/null 2>&1 || true
-  docker pull -q --platform "linux/$arch" "$repo:$version" >/dev/null || fail "docker pull linux/$arch"
-  got=$(docker image inspect --format '{{.Os}}/{{.Architecture}}' "$repo:$version")
-  [ "$got" = "linux/$arch" ] || fail "pulled linux/$arch, the image says $got"
+  docker pull -q --platform "$platform" "$repo:$version" >/dev/null || fail "docker pull $platform"
+  got=$(docker image inspect --format '{{.Os}}/{{.Architecture}}{{if .Variant}}/{{.Variant}}{{end}}' "$repo:$version")
+  [ "$got" = "$platform" ] || fail "pulled $platform, the image says $got"
   labels=$(docker image inspect --format '{{json .Config.Labels}}' "$repo:$version")
   entry=$(docker image inspect --format '{{json .Config.Entrypoint}}' "$repo:$version")
-  python3 - "$labels" "$entry" "$version" "$revision" <<'PY' || fail "labels or entrypoint of linux/$arch"
+  python3 - "$labels" "$entry" "$version" "$revision" <<'PY' || fail "labels or entrypoint of $platform"
 import json, sys
 labels, entry, version, revision = json.loads(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3], sys.argv[4]
 for key in ("source", "version", "revision", "licenses", "description"):
@@ -119,16 +138,16 @@ assert labels["org.opencontainers.image.version"] == version
 assert labels["org.opencontainers.image.revision"] == revision
 assert entry == ["/healthprobe"], entry
 PY
-  cid=$(docker create --platform "linux/$arch" --name "$prefix-$arch" "$repo:$version")
-  docker export "$cid" | tar -t > "$work/files-$arch"
-  [ "$(grep -v '^\.dockerenv$\|/$\|^dev/\|^proc/\|^sys/\|^etc/' "$work/files-$arch")" = "healthprobe" ] \
-    || fail "linux/$arch holds more than /healthprobe: $(tr '\n' ' ' < "$work/files-$arch")"
-  docker cp "$cid:/healthprobe" "$work/healthprobe-$arch"
+  cid=$(docker create --platform "$platform" --name "$prefix-$tag" "$repo:$version")
+  docker export "$cid" | tar -t > "$work/files-$tag"
+  [ "$(grep -v '^\.dockerenv$\|/$\|^dev/\|^proc/\|^sys/\|^etc/' "$work/files-$tag")" = "healthprobe" ] \
+    || fail "$platform holds more than /healthprobe: $(tr '\n' ' ' < "$work/files-$tag")"
+  docker cp "$cid:/healthprobe" "$work/healthprobe-$tag"
   docker rm -f "$cid" >/dev/null
-  want=$(awk -v f="healthprobe-$version-${triple[$arch]}" '$2 == f {print $1}' dist/SHA256SUMS)
-  have=$(sha256sum "$work/healthprobe-$arch" | cut -d' ' -f1)
-  [ -n "$want" ] && [ "$want" = "$have" ] || fail "linux/$arch /healthprobe is $have, SHA256SUMS says $want"
-  log "pulled linux/$arch: architecture $got, /healthprobe sha256 ${have:0:16}… matches SHA256SUMS, labels and ENTRYPOINT ok"
+  want=$(awk -v f="healthprobe-$version-${triple_of[$platform]}" '$2 == f {print $1}' dist/SHA256SUMS)
+  have=$(sha256sum "$work/healthprobe-$tag" | cut -d' ' -f1)
+  [ -n "$want" ] && [ "$want" = "$have" ] || fail "$platform /healthprobe is $have, SHA256SUMS says $want"
+  log "pulled $platform: the image says $got, /healthprobe sha256 ${have:0:16}… matches SHA256SUMS, labels and ENTRYPOINT ok"
 done
 docker rmi -f "$repo:$version" >/dev/null
 

@@ -17,6 +17,17 @@
 #                          the shell keyword)
 #   rustup_targets T…      adds the rustup targets that are missing
 #   release_triples        the Linux targets scripts/release.sh builds
+#   other_triples          the rest it builds (macOS), which cannot run here
+#   build_std_toolchain    the pinned nightly that builds std from source
+#   needs_build_std TRIPLE true when rustup serves no std for TRIPLE here
+#   platform_of TRIPLE     its Docker platform (linux/arm/v7, …)
+#   qemu_of TRIPLE         the qemu-user command that runs it (for armv6
+#                          with -cpu arm1176, the Pi Zero/1 CPU: qemu's
+#                          default arm CPU would run armv7 instructions)
+#   build_release TRIPLE   builds the release binary of TRIPLE in cargo's
+#                          target directory (installing the toolchain and
+#                          rustup target it needs), with its dependency
+#                          list embedded (cargo-auditable)
 #   log TEXT, fail TEXT    a line on stdout, or a FAIL line on stderr and
 #                          exit 1, each behind the script's name
 #   since T0               seconds since T0 (`date +%s.%N`), to 0.1 s
@@ -28,7 +39,23 @@
 #                          than MS milliseconds, the output must hold TEXT
 
 script=$(basename "$0" .sh)
-release_triples=(x86_64-unknown-linux-musl aarch64-unknown-linux-musl)
+# Eight Linux architectures, as grpc_health_probe, microcheck and wait4x
+# ship: static musl executables.
+release_triples=(
+  x86_64-unknown-linux-musl aarch64-unknown-linux-musl i686-unknown-linux-musl
+  armv7-unknown-linux-musleabihf arm-unknown-linux-musleabihf
+  riscv64gc-unknown-linux-musl powerpc64le-unknown-linux-musl s390x-unknown-linux-musl
+)
+# macOS, x86_64 and Apple silicon: cross-linked by zig, built and checked
+# here but never run (no macOS machine); the macOS job of
+# .github/workflows/ci.yml runs `cargo test` on both.
+other_triples=(x86_64-apple-darwin aarch64-apple-darwin)
+# rustup serves no prebuilt standard library for these on the machines this
+# is built on (armv7 gives 404), so std is built from source, which needs a
+# nightly compiler (-Z build-std). One date, pinned here and nowhere else, so
+# every build of these five uses the same compiler; move it forward on
+# purpose (it must offer rust-src). Its rustc is 1.97.0-nightly (2026-05-19).
+build_std_toolchain=nightly-2026-05-20
 failures=0
 
 log() { echo "$script: $*"; }
@@ -79,6 +106,65 @@ expect() {
   else
     echo "ok   exit $got in ${took} ms: $out"
   fi
+}
+
+needs_build_std() {
+  case "$1" in
+    x86_64-*|aarch64-*|i686-*) return 1 ;;
+    *) return 0 ;;
+  esac
+}
+
+platform_of() {
+  case "$1" in
+    x86_64-*) echo linux/amd64 ;;
+    aarch64-*) echo linux/arm64 ;;
+    i686-*) echo linux/386 ;;
+    armv7-*) echo linux/arm/v7 ;;
+    arm-*) echo linux/arm/v6 ;;
+    riscv64gc-*) echo linux/riscv64 ;;
+    powerpc64le-*) echo linux/ppc64le ;;
+    s390x-*) echo linux/s390x ;;
+    *) fail "no Docker platform for $1" ;;
+  esac
+}
+
+qemu_of() {
+  case "$1" in
+    aarch64-*) echo qemu-aarch64-static ;;
+    i686-*) echo qemu-i386-static ;;
+    armv7-*) echo qemu-arm-static ;;
+    arm-*) echo "qemu-arm-static -cpu arm1176" ;;
+    riscv64gc-*) echo qemu-riscv64-static ;;
+    powerpc64le-*) echo qemu-ppc64le-static ;;
+    s390x-*) echo qemu-s390x-static ;;
+    *) echo "" ;;
+  esac
+}
+
+build_release() {
+  local triple=$1
+  if needs_build_std "$triple"; then
+    rustup toolchain list | grep -q "^$build_std_toolchain" \
+      || rustup toolchain install "$build_std_toolchain" --profile minimal --component rust-src
+    # `cargo auditable` would pass its own cargo on in CARGO; calling the
+    # binary directly lets it run cargo-zigbuild instead (cargo-auditable
+    # 0.7.3 and later). The target's rustflags are in .cargo/config.toml.
+    RUSTUP_TOOLCHAIN=$build_std_toolchain CARGO=cargo-zigbuild cargo-auditable auditable build \
+      --quiet --release --locked --target "$triple" --bin healthprobe -Z build-std=std,panic_abort
+    return
+  fi
+  rustup_targets "$triple"
+  case "$triple" in
+    # zig would stamp its own newest macOS as the minimum: the oldest each
+    # architecture's Rust std supports instead.
+    x86_64-apple-darwin) MACOSX_DEPLOYMENT_TARGET=10.12 CARGO=cargo-zigbuild cargo-auditable auditable build \
+      --quiet --release --locked --target "$triple" --bin healthprobe ;;
+    aarch64-apple-darwin) MACOSX_DEPLOYMENT_TARGET=11.0 CARGO=cargo-zigbuild cargo-auditable auditable build \
+      --quiet --release --locked --target "$triple" --bin healthprobe ;;
+    x86_64-unknown-linux-*) cargo auditable build --quiet --release --locked --target "$triple" --bin healthprobe ;;
+    *) CARGO=cargo-zigbuild cargo-auditable auditable build --quiet --release --locked --target "$triple" --bin healthprobe ;;
+  esac
 }
 
 target_dir() {

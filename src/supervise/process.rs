@@ -70,11 +70,19 @@ pub(super) fn name(signal: i32) -> String {
 ///
 /// # Errors
 /// The kernel refused `PR_SET_CHILD_SUBREAPER`.
+#[cfg(target_os = "linux")]
 pub(super) fn become_subreaper() -> nix::Result<()> {
     if std::process::id() == 1 {
         return Ok(());
     }
     nix::sys::prctl::set_child_subreaper(true)
+}
+
+/// Elsewhere (macOS) there is no subreaper: orphans go to launchd, which
+/// reaps them, so none stays a zombie.
+#[cfg(not(target_os = "linux"))]
+pub(super) fn become_subreaper() -> nix::Result<()> {
+    Ok(())
 }
 
 /// Starts `program` with `args` (looked up on PATH) as a child in a new
