@@ -211,8 +211,9 @@ commas() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
   echo
   echo "| file | bytes | \`file\` |"
   echo "|---|---:|---|"
-  for f in dist/healthprobe-"$release_version"-*-linux-musl; do
-    printf '| %s | %s | %s |\n' "${f#dist/}" "$(commas "$(stat -c %s "$f")")" "$(file -b "$f" | cut -d, -f1-2,4)"
+  for f in dist/healthprobe-"$release_version"-*; do
+    case "$f" in *.json) continue ;; esac
+    printf '| %s | %s | %s |\n' "${f#dist/}" "$(commas "$(stat -c %s "$f")")" "$(file -b "$f" | cut -d, -f1-2,4 | sed 's/ *flags:.*//; s/,$//')"
   done
   echo
   echo "Commands (each with \`env -i PATH=/usr/bin:/bin\`):"
