@@ -15,8 +15,10 @@
 #      probe process outlives the probe's own 2 s deadline (Docker's kill at
 #      --timeout never comes into play).
 # Then it measures the image against the same image with Debian's curl (and
-# the shared libraries it loads) added. Containers run with --network none:
-# the probe talks to 127.0.0.1 inside the container only.
+# the shared libraries it loads) added. Containers run with --network none
+# (the probe talks to 127.0.0.1 inside the container only) and hardened:
+# --read-only, --user 65534:65534, --cap-drop ALL, --security-opt
+# no-new-privileges, --memory 16m, --pids-limit 32.
 #
 # Engine: uses one that answers; else starts dockerd (installing docker.io if
 # missing, as root) and stops only the one it started. REQUIRE_DOCKER=1
@@ -60,11 +62,18 @@ wait_for() { docker_wait_health "$@"; }
 # CMD, the probe's ENV) is the image's, from Dockerfile.example.
 interval=1; retries=2; load_delay=3
 timing=(--health-interval=${interval}s --health-timeout=3s --health-retries=$retries --health-start-period=30s)
+# Every container runs as careful operators run theirs: a read-only root,
+# nobody's uid, no capabilities, no privilege gain, 16 MiB of memory and 32
+# processes at most. The probe needs none of what is taken away.
+hardened=(--read-only --user 65534:65534 --cap-drop ALL --security-opt no-new-privileges
+  --memory 16m --pids-limit 32)
 
 # ---- 1-3: a service that loads, serves, then breaks ---------------------------
 app="$prefix-loads"
 t_start=$(now)
-docker run -d --network none --name "$app" -e LOAD_DELAY=$load_delay "${timing[@]}" "$image" >/dev/null
+docker run -d --network none "${hardened[@]}" --name "$app" -e LOAD_DELAY=$load_delay "${timing[@]}" "$image" >/dev/null
+[ "$(docker inspect --format '{{.HostConfig.ReadonlyRootfs}} {{.Config.User}} {{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}' "$app")" = "true 65534:65534 16777216 32" ] \
+  || fail "the container is not hardened: $(docker inspect --format '{{json .HostConfig}}' "$app")"
 first=$(status "$app")
 [ "$first" = starting ] || fail "first status is $first, want starting"
 t_healthy=$(wait_for "$app" healthy 20) || fail "not healthy within 20 s: $(health "$app")"
@@ -106,7 +115,7 @@ PY
 
 # ---- 4: a service that never answers ------------------------------------------------
 hang="$prefix-hangs"
-docker run -d --network none --name "$hang" -e HANG=1 \
+docker run -d --network none "${hardened[@]}" --name "$hang" -e HANG=1 \
   --health-interval=1s --health-timeout=3s --health-retries=2 --health-start-period=1s "$image" >/dev/null
 t_hang=$(now)
 # Sample the probe processes while the checks run: no healthprobe process may

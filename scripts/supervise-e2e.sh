@@ -89,7 +89,10 @@ stops_quickly() {
 
 # ---- 1. Docker, --restart on-failure -------------------------------------------------
 c="$prefix-docker"
-docker run -d --network none --restart on-failure --name "$c" "$image" >/dev/null
+# Hardened as careful operators run containers; the supervisor needs none of
+# what is taken away (it signals only its own child).
+docker run -d --network none --restart on-failure --read-only --user 65534:65534 --cap-drop ALL \
+  --security-opt no-new-privileges --memory 16m --pids-limit 32 --name "$c" "$image" >/dev/null
 up=$(docker_wait_health "$c" healthy 30) || fail "not healthy within 30 s: $(docker logs "$c" 2>&1 | tail -5)"
 [ "$(docker inspect --format '{{.RestartCount}}' "$c")" = 0 ] || fail "restarted before the flip"
 log "docker: healthy after ${up} s, RestartCount 0"
