@@ -25,7 +25,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use ureq::http::{HeaderName, HeaderValue};
 
 use crate::cli::{Cli, Flag, Invocation, Sources};
-pub use auth::{UserPassword, is_secret_header};
+pub use auth::is_secret_header;
 pub use defaults::*;
 use expand::expand_values;
 pub use expect::{Expectations, StatusSet};
@@ -175,43 +175,28 @@ impl Config {
         let targets = targets::targets(&cli, src, supervise.is_some())?;
         let all: Vec<&Target> = targets
             .iter()
-            .chain(
-                supervise
-                    .iter()
-                    .flat_map(|s| s.startup.iter().chain(&s.liveness)),
-            )
+            .chain(supervise.iter().flat_map(Supervise::targets))
             .collect();
         let tls = TlsOptions::from_cli(&cli, src, all.iter().any(|t| t.kind.tls()))?;
         let (timeout, connect_timeout, wait, interval) = times(&cli, src)?;
         let (wait, max_attempts) = retry(&cli, src, (timeout, wait, interval))?;
         let method = request::method(&cli, src)?;
         let proxy = proxy(&cli, src)?;
-        let resolve = cli
-            .resolve
-            .iter()
-            .map(|t| t.parse().with_context(|| src.name(Flag::Resolve)))
-            .collect::<Result<Vec<ResolveEntry>>>()?;
+        let resolve = resolve_entries(&cli, src)?;
         what_cannot_apply(&cli, src, method, &resolve, &all)?;
         let family = family(&cli, src)?;
         let (output, body_file) = output(&cli, src)?;
-        let headers = request::headers(&cli, src)?;
-        let user_agent = request::user_agent(&cli, src)?;
-        let authorization = src
-            .parse_opt::<UserPassword>(Flag::User, cli.user.as_deref())?
-            .map(|u| u.authorization);
-        let request_head_bytes =
-            request::largest_head(&all, method, &headers, &user_agent, authorization.as_ref())?;
+        let request = request::request(&cli, src, method, &all)?;
+        let (max_body, max_redirects) = limits(&cli, src)?;
         let mut config = Config {
-            headers,
-            user_agent,
-            authorization,
-            request_head_bytes,
+            headers: request.headers,
+            user_agent: request.user_agent,
+            authorization: request.authorization,
+            request_head_bytes: request.head_bytes,
             family,
             max_attempts,
             expect: expect::expectations(&cli, src, method, &all)?,
-            max_body: src
-                .parse::<ByteSize>(Flag::MaxBody, cli.max_body.as_deref(), DEFAULT_MAX_BODY)?
-                .0,
+            max_body,
             resolve,
             output,
             verbosity: verbosity(&cli, src)?,
@@ -219,13 +204,7 @@ impl Config {
             timeout,
             connect_timeout,
             method,
-            max_redirects: src
-                .parse::<Count<0>>(
-                    Flag::MaxRedirs,
-                    cli.max_redirs.as_deref(),
-                    DEFAULT_MAX_REDIRS,
-                )?
-                .0,
+            max_redirects,
             supervise,
             proxy,
             wait,
@@ -235,16 +214,53 @@ impl Config {
             exec: cli.command,
             body_file: None,
         };
-        // curl's -o FILE, created last (once everything else is valid) and
-        // before anything is sent: a path that cannot be written is a bad
-        // invocation, not an unhealthy target.
-        if let Some(path) = body_file {
-            let file = std::fs::File::create(&path)
-                .with_context(|| format!("{}: {}", src.name(Flag::Output), path.display()))?;
-            config.body_file = Some(std::sync::Arc::new(file));
-        }
+        config.body_file = body_file_created(body_file, src)?;
         Ok(config)
     }
+}
+
+/// `--resolve` entries, each parsed.
+///
+/// # Errors
+/// An entry that is not HOST:PORT:ADDR[,ADDR].
+fn resolve_entries(cli: &Cli, src: &Sources) -> Result<Vec<ResolveEntry>> {
+    cli.resolve
+        .iter()
+        .map(|t| t.parse().with_context(|| src.name(Flag::Resolve)))
+        .collect()
+}
+
+/// `--max-body` (bytes) and `--max-redirs`.
+///
+/// # Errors
+/// A size or a count that does not parse.
+fn limits(cli: &Cli, src: &Sources) -> Result<(u64, u32)> {
+    let max_body =
+        src.parse::<ByteSize>(Flag::MaxBody, cli.max_body.as_deref(), DEFAULT_MAX_BODY)?;
+    let max_redirs = src.parse::<Count<0>>(
+        Flag::MaxRedirs,
+        cli.max_redirs.as_deref(),
+        DEFAULT_MAX_REDIRS,
+    )?;
+    Ok((max_body.0, max_redirs.0))
+}
+
+/// curl's `-o FILE`, created once everything else is valid and before
+/// anything is sent: a path that cannot be written is a bad invocation,
+/// not an unhealthy target.
+///
+/// # Errors
+/// The file cannot be created, naming `--output` or its variable.
+fn body_file_created(
+    path: Option<std::path::PathBuf>,
+    src: &Sources,
+) -> Result<Option<std::sync::Arc<std::fs::File>>> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let file = std::fs::File::create(&path)
+        .with_context(|| format!("{}: {}", src.name(Flag::Output), path.display()))?;
+    Ok(Some(std::sync::Arc::new(file)))
 }
 
 /// `--timeout`, `--connect-timeout` (never more than the timeout), `--wait`

@@ -1,8 +1,10 @@
-//! The request a check sends: method, headers, User-Agent.
+//! The request a check sends: method, headers, User-Agent, credentials,
+//! and the size of its head.
 
 use anyhow::{Context, Result, anyhow, bail};
 use ureq::http::{HeaderName, HeaderValue};
 
+use super::auth::UserPassword;
 use super::defaults::{DEFAULT_METHOD, MAX_REQUEST_HEAD_BYTES};
 use super::expand::expanded_env_lines;
 use super::target::Target;
@@ -29,9 +31,47 @@ pub(super) fn method(cli: &Cli, src: &Sources) -> Result<Method> {
     Ok(method)
 }
 
+/// What every HTTP request of a run carries besides its URL and method.
+pub(super) struct Request {
+    /// `HEALTHPROBE_HEADERS` and `-H`, in order.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// The User-Agent value.
+    pub user_agent: String,
+    /// `Authorization: Basic …` from `--user`.
+    pub authorization: Option<HeaderValue>,
+    /// The largest request head of any target, in bytes.
+    pub head_bytes: usize,
+}
+
+/// The headers, User-Agent and `--user` credentials of every request, and
+/// the largest request head among `all` targets.
+///
+/// # Errors
+/// A bad header, User-Agent or USER:PASSWORD; a request head over
+/// [`MAX_REQUEST_HEAD_BYTES`].
+pub(super) fn request(
+    cli: &Cli,
+    src: &Sources,
+    method: Method,
+    all: &[&Target],
+) -> Result<Request> {
+    let headers = headers(cli, src)?;
+    let user_agent = user_agent(cli, src)?;
+    let authorization = src
+        .parse_opt::<UserPassword>(Flag::User, cli.user.as_deref())?
+        .map(|u| u.authorization);
+    let head_bytes = largest_head(all, method, &headers, &user_agent, authorization.as_ref())?;
+    Ok(Request {
+        headers,
+        user_agent,
+        authorization,
+        head_bytes,
+    })
+}
+
 /// `HEALTHPROBE_HEADERS` first, then `-H`; a `-H` name replaces the same
 /// name from the environment.
-pub(super) fn headers(cli: &Cli, src: &Sources) -> Result<Vec<(HeaderName, HeaderValue)>> {
+fn headers(cli: &Cli, src: &Sources) -> Result<Vec<(HeaderName, HeaderValue)>> {
     let mut headers: Vec<(HeaderName, HeaderValue)> = Vec::new();
     for line in expanded_env_lines(ENV_HEADERS)? {
         let Header { name, value } = line.parse().context(ENV_HEADERS)?;
@@ -54,7 +94,7 @@ pub(super) fn headers(cli: &Cli, src: &Sources) -> Result<Vec<(HeaderName, Heade
 ///
 /// # Errors
 /// A value HTTP/1.1 forbids.
-pub(super) fn user_agent(cli: &Cli, src: &Sources) -> Result<String> {
+fn user_agent(cli: &Cli, src: &Sources) -> Result<String> {
     match &cli.user_agent {
         Some(ua) => {
             HeaderValue::from_str(ua).map_err(|_| {
@@ -81,7 +121,7 @@ const REQUEST_HEAD_OVERHEAD: usize = 128;
 /// # Errors
 /// A head over [`MAX_REQUEST_HEAD_BYTES`], naming the target (shortened)
 /// and the sizes of its URL and headers.
-pub(super) fn largest_head(
+fn largest_head(
     all: &[&Target],
     method: Method,
     headers: &[(HeaderName, HeaderValue)],

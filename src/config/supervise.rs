@@ -39,6 +39,13 @@ pub struct Supervise {
     pub grace_period: Duration,
 }
 
+impl Supervise {
+    /// Every startup and liveness target, startup first.
+    pub fn targets(&self) -> impl Iterator<Item = &Target> {
+        self.startup.iter().chain(&self.liveness)
+    }
+}
+
 /// Whether the command line asks for a supervisor: `--startup` or
 /// `--liveness` with `-- CMD`. From the environment without a CMD they are
 /// left unused (the same image's `HEALTHCHECK` runs healthprobe without

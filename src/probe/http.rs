@@ -92,9 +92,7 @@ pub(super) fn check(
         excerpt: judge::excerpt(&body),
     });
     check.failure = judge::judge(status, &body, &config.expect);
-    if config.body_file.is_some() {
-        check.body = Some(body);
-    }
+    check.body = config.body_file.is_some().then_some(body);
     check
 }
 
@@ -166,7 +164,8 @@ fn follow(
 }
 
 /// Size of the request buffer, in bytes: the largest request head of the
-/// config plus 1 KiB for a redirect's longer URL, at least 4 KiB.
+/// config (the config layer refuses one over MAX_REQUEST_HEAD_BYTES) plus
+/// 1 KiB for a redirect's longer URL, at least 4 KiB.
 fn request_buffer_bytes(config: &Config) -> usize {
     (config.request_head_bytes + 1024).max(4 * 1024)
 }
@@ -188,12 +187,9 @@ fn agent(
         // Never the proxy from the environment.
         .proxy(config.proxy.clone())
         .user_agent(config.user_agent.as_str())
-        // The whole probe needs a few KiB, not ureq's 128 KiB default
-        // buffers. The response head must stay below the input buffer, or
-        // a head that fills it reads as a closed connection. The request
-        // buffer holds the largest request head (the config layer refuses
-        // one over MAX_REQUEST_HEAD_BYTES), with room for a longer
-        // redirect URL.
+        // A few KiB, not ureq's 128 KiB defaults. The response head must
+        // stay below the input buffer, or a head that fills it reads as a
+        // closed connection; see request_buffer_bytes for the output.
         .input_buffer_size(INPUT_BUFFER_BYTES)
         .max_response_header_size(MAX_RESPONSE_HEAD_BYTES)
         .output_buffer_size(request_buffer_bytes(config))

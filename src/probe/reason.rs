@@ -187,11 +187,12 @@ pub(super) fn h2_reason(error: &h2::Error, answered: bool) -> String {
     format!("HTTP/2: {error}")
 }
 
-/// A one-line reason for a TLS failure, in the words curl and openssl use.
+/// A one-line reason for a certificate the verifier refused, in the words
+/// curl and openssl use.
 #[cfg(feature = "tls")]
-fn tls_reason(error: &rustls::Error) -> String {
-    use rustls::{AlertDescription as Alert, CertificateError as Cert, Error as E};
-    let certificate = |e: &Cert| match e {
+fn certificate_reason(e: &rustls::CertificateError) -> String {
+    use rustls::CertificateError as Cert;
+    match e {
         Cert::UnknownIssuer => "certificate verify failed: unknown issuer".to_string(),
         Cert::Expired | Cert::ExpiredContext { .. } => {
             "certificate verify failed: certificate has expired".to_string()
@@ -242,9 +243,15 @@ fn tls_reason(error: &rustls::Error) -> String {
             "certificate verify failed: {}",
             words(&format!("{other:?}"))
         ),
-    };
+    }
+}
+
+/// A one-line reason for a TLS failure, in the words curl and openssl use.
+#[cfg(feature = "tls")]
+fn tls_reason(error: &rustls::Error) -> String {
+    use rustls::{AlertDescription as Alert, Error as E};
     match error {
-        E::InvalidCertificate(e) => certificate(e),
+        E::InvalidCertificate(e) => certificate_reason(e),
         E::AlertReceived(Alert::CertificateRequired) => {
             "TLS: the server requires a client certificate (give --cert and --key)".to_string()
         }
