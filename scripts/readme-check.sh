@@ -57,11 +57,11 @@ env["PATH"] += ":" + os.path.expanduser("~/.cargo/bin")
 
 
 def to_local(text):
-    return text.replace(":8000", f":{up}").replace(":8001", f":{down}")
+    return re.sub(r"\b8001\b", down, re.sub(r"\b8000\b", up, text))
 
 
 def to_readme(text):
-    return text.replace(f":{up}", ":8000").replace(f":{down}", ":8001")
+    return re.sub(rf"\b{down}\b", "8001", re.sub(rf"\b{up}\b", "8000", text))
 
 
 def normal(text, demo):
