@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-target=$(target_dir)
+tdir=$(target_dir)
 # healthprobe and the example apart: one cargo call would unify the
 # dev-dependencies' features into healthprobe.
 cargo build -q --bin healthprobe
@@ -31,11 +31,11 @@ cleanup() {
   rm -rf "$bin_dir"
 }
 trap cleanup EXIT
-ln -s "$target/debug/healthprobe" "$bin_dir/healthprobe"
+ln -s "$tdir/debug/healthprobe" "$bin_dir/healthprobe"
 
 up=$(free_port)
 down=$(free_port)
-"$target/debug/examples/health_server" --port "$up" --load-delay 0 >/dev/null 2>&1 &
+"$tdir/debug/examples/health_server" --port "$up" --load-delay 0 >/dev/null 2>&1 &
 server_pid=$!
 for _ in $(seq 50); do
   "$bin_dir/healthprobe" -q "http://127.0.0.1:$up/health" && break
@@ -43,7 +43,7 @@ for _ in $(seq 50); do
 done
 "$bin_dir/healthprobe" -q "http://127.0.0.1:$up/health" || fail "the example service did not start"
 
-python3 - "$bin_dir" "$up" "$down" "$target" README.md docs/*.md <<'EOF'
+python3 - "$bin_dir" "$up" "$down" "$tdir" README.md docs/*.md <<'EOF'
 import os, re, subprocess, sys
 
 bin_dir, up, down, target, *files = sys.argv[1:]
