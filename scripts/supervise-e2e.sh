@@ -96,6 +96,11 @@ docker run -d --network none --restart on-failure --read-only --user 65534:65534
 up=$(docker_wait_health "$c" healthy 30) || fail "not healthy within 30 s: $(docker logs "$c" 2>&1 | tail -5)"
 [ "$(docker inspect --format '{{.RestartCount}}' "$c")" = 0 ] || fail "restarted before the flip"
 log "docker: healthy after ${up} s, RestartCount 0"
+# Docker's HEALTHCHECK (readiness) may turn healthy before the supervisor's
+# own startup probe has succeeded (CI saw healthy at 2.2 s, the next startup
+# probe due at 3 s): a flip then fails startup, not liveness, and the restart
+# comes only after 30 startup failures. Flip once liveness probing has begun.
+wait_until 30 liveness_probed docker "$c" >/dev/null || fail "docker: startup did not succeed"
 flip docker "$c"
 took=$(wait_until "$restart_limit" restarted docker "$c") \
   || fail "RestartCount is not 1 within $restart_limit s: $(docker logs "$c" 2>&1 | tail -8)"
@@ -113,6 +118,7 @@ SUPERVISE_IMAGE="$image" "${compose[@]}" up -d >/dev/null 2>"$work/compose.log" 
   || fail "docker-compose up: $(cat "$work/compose.log")"
 cc=$(SUPERVISE_IMAGE="$image" "${compose[@]}" ps -q model-server)
 up=$(docker_wait_health "$cc" healthy 30) || fail "compose: not healthy within 30 s"
+wait_until 30 liveness_probed docker "$cc" >/dev/null || fail "compose: startup did not succeed"
 flip docker "$cc"
 took=$(wait_until "$restart_limit" restarted docker "$cc") \
   || fail "compose: RestartCount is not 1 within $restart_limit s: $(docker logs "$cc" 2>&1 | tail -8)"
