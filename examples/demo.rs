@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use health_server::{Options, Service};
 
-fn probe(args: &[&str], expected: u8) -> bool {
+fn probe(args: &[&str], expected: i32) -> bool {
     println!("$ healthprobe {}", args.join(" "));
     let argv = std::iter::once("healthprobe").chain(args.iter().copied());
     let status = healthprobe::run(argv).code();

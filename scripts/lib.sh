@@ -11,13 +11,20 @@
 #                          and a server certificate for NAME and 127.0.0.1
 #                          signed by it (DIR/server.pem, DIR/server.key),
 #                          valid for two days
+#   self_contained BIN     says what BIN needs of its OS, or fails: an ELF
+#                          binary must be statically linked, a Windows .exe
+#                          may import only DLLs that every Windows ships
 #   need_packages CMD=PKG… installs the Debian packages whose commands are
 #                          missing (root, apt-get), e.g. need_packages nginx=nginx-light
 #   need_gnu_time          installs GNU time (/usr/bin/time; `time` alone is
 #                          the shell keyword)
 #   rustup_targets T…      adds the rustup targets that are missing
 #   release_triples        the Linux targets scripts/release.sh builds
-#   other_triples          the rest it builds (macOS), which cannot run here
+#   other_triples          the macOS targets it builds, which cannot run here
+#   windows_triples        the Windows targets it builds: x86_64 (run under
+#                          wine64 by scripts/wine-smoke.sh) and aarch64
+#                          (built, not run here)
+#   exe_suffix TRIPLE      .exe for a Windows target, nothing otherwise
 #   build_std_toolchain    the pinned nightly that builds std from source
 #   needs_build_std TRIPLE true when rustup serves no std for TRIPLE here
 #   platform_of TRIPLE     its Docker platform (linux/arm/v7, …)
@@ -50,6 +57,9 @@ release_triples=(
 # here but never run (no macOS machine); the macOS job of
 # .github/workflows/ci.yml runs `cargo test` on both.
 other_triples=(x86_64-apple-darwin aarch64-apple-darwin)
+# Windows: x86_64 linked by Debian's mingw-w64 (stable), aarch64 by zig
+# (the gnullvm target: LLVM's libc++/mingw runtime, which zig brings).
+windows_triples=(x86_64-pc-windows-gnu aarch64-pc-windows-gnullvm)
 # rustup serves no prebuilt standard library for these on the machines this
 # is built on (armv7 gives 404), so std is built from source, which needs a
 # nightly compiler (-Z build-std). One date, pinned here and nowhere else, so
@@ -162,8 +172,16 @@ build_release() {
       --quiet --release --locked --target "$triple" --bin healthprobe ;;
     aarch64-apple-darwin) MACOSX_DEPLOYMENT_TARGET=11.0 CARGO=cargo-zigbuild cargo-auditable auditable build \
       --quiet --release --locked --target "$triple" --bin healthprobe ;;
-    x86_64-unknown-linux-*) cargo auditable build --quiet --release --locked --target "$triple" --bin healthprobe ;;
+    x86_64-unknown-linux-* | x86_64-pc-windows-gnu)
+      cargo auditable build --quiet --release --locked --target "$triple" --bin healthprobe ;;
     *) CARGO=cargo-zigbuild cargo-auditable auditable build --quiet --release --locked --target "$triple" --bin healthprobe ;;
+  esac
+}
+
+exe_suffix() {
+  case "$1" in
+    *-windows-*) echo .exe ;;
+    *) echo "" ;;
   esac
 }
 
@@ -177,13 +195,34 @@ package_version() {
     | python3 -c 'import json, sys; print(json.load(sys.stdin)["packages"][0]["version"])'
 }
 
+self_contained() {
+  local kind dll
+  kind=$(file -b "$1")
+  case "$kind" in
+    *"statically linked"*) echo "statically linked" ;;
+    PE32*)
+      need_packages x86_64-w64-mingw32-objdump=binutils-mingw-w64-x86-64
+      for dll in $(x86_64-w64-mingw32-objdump -p "$1" | sed -n 's/^[[:space:]]*DLL Name: //p' \
+                   | tr '[:upper:]' '[:lower:]' | sort -u); do
+        case "$dll" in
+          kernel32.dll | ntdll.dll | advapi32.dll | ws2_32.dll | userenv.dll | msvcrt.dll \
+            | bcrypt.dll | bcryptprimitives.dll | api-ms-win-core-*.dll) ;;
+          *) fail "$1 imports $dll, which Windows does not ship" ;;
+        esac
+      done
+      echo "a Windows executable that imports only system DLLs"
+      ;;
+    *) fail "$1 is not statically linked: $kind" ;;
+  esac
+}
+
 need_packages() {
   local missing=() pair
   for pair in "$@"; do
     command -v "${pair%%=*}" >/dev/null || missing+=("${pair#*=}")
   done
   [ "${#missing[@]}" -gt 0 ] || return 0
-  echo "installing ${missing[*]}"
+  echo "installing ${missing[*]}" >&2
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }

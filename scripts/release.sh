@@ -7,7 +7,14 @@
 #                                          armv6, riscv64, ppc64le, s390x),
 #                                          and macOS x86_64 and aarch64
 #                                          (built and checked, not run here)
-#   dist/healthprobe-VERSION.cdx.json       CycloneDX 1.5 SBOM (cargo-cyclonedx)
+#   dist/healthprobe-VERSION-TRIPLE.exe     Windows x86_64 (mingw-w64; run under
+#                                          wine64 by scripts/wine-smoke.sh)
+#                                          and aarch64 (zig; not run here)
+#   dist/healthprobe-VERSION.cdx.json       CycloneDX 1.5 SBOM (cargo-cyclonedx) of
+#                                          the Linux and macOS binaries
+#   dist/healthprobe-VERSION-TRIPLE.cdx.json  each Windows binary's (its
+#                                          dependencies differ: windows-sys,
+#                                          no nix)
 #   dist/SHA256SUMS                         `sha256sum -c` format
 #
 # RELEASE_TRIPLES="T1 T2" builds only those (the default: all).
@@ -34,7 +41,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 # ---- install ---------------------------------------------------------------
-need_packages musl-gcc=musl-tools ld.lld=lld file=file
+need_packages musl-gcc=musl-tools ld.lld=lld file=file x86_64-w64-mingw32-gcc=gcc-mingw-w64-x86-64
 if ! command -v cargo-zigbuild >/dev/null || ! python3 -m ziglang version >/dev/null 2>&1; then
   log "installing cargo-zigbuild and ziglang (PyPI)"
   python3 -m pip install -q cargo-zigbuild ziglang
@@ -45,7 +52,7 @@ done
 
 # ---- build -----------------------------------------------------------------
 version=$(package_version)
-read -r -a triples <<< "${RELEASE_TRIPLES:-${release_triples[*]} ${other_triples[*]}}"
+read -r -a triples <<< "${RELEASE_TRIPLES:-${release_triples[*]} ${other_triples[*]} ${windows_triples[*]}}"
 tdir=$(target_dir)
 mkdir -p dist
 rm -f dist/healthprobe-* dist/SHA256SUMS
@@ -55,7 +62,8 @@ export SOURCE_DATE_EPOCH
 for triple in "${triples[@]}"; do
   t0=$(date +%s.%N)
   build_release "$triple"
-  cp "$tdir/$triple/release/healthprobe" "dist/healthprobe-$version-$triple"
+  exe=$(exe_suffix "$triple")
+  cp "$tdir/$triple/release/healthprobe$exe" "dist/healthprobe-$version-$triple$exe"
   log "built $triple in $(since "$t0") s"
 done
 log "SBOM"
@@ -67,6 +75,12 @@ trap 'rm -rf "$sbom_dir"' EXIT
 cargo cyclonedx --quiet --format json --spec-version 1.5 --no-build-deps \
   --target x86_64-unknown-linux-musl --override-filename "healthprobe-$version.cdx"
 mv "healthprobe-$version.cdx.json" "dist/healthprobe-$version.cdx.json"
+for triple in "${triples[@]}"; do
+  [ -n "$(exe_suffix "$triple")" ] || continue
+  cargo cyclonedx --quiet --format json --spec-version 1.5 --no-build-deps \
+    --target "$triple" --override-filename "healthprobe-$version-$triple.cdx"
+  mv "healthprobe-$version-$triple.cdx.json" "dist/"
+done
 (cd dist && sha256sum "healthprobe-$version-"* "healthprobe-$version.cdx.json" > SHA256SUMS)
 
 # ---- check -----------------------------------------------------------------
@@ -76,21 +90,26 @@ declare -A arch=(
   [arm-unknown-linux-musleabihf]="32-bit LSB executable, ARM" [riscv64gc-unknown-linux-musl]="RISC-V"
   [powerpc64le-unknown-linux-musl]="64-bit PowerPC" [s390x-unknown-linux-musl]="IBM S/390"
   [x86_64-apple-darwin]="Mach-O 64-bit x86_64 executable" [aarch64-apple-darwin]="Mach-O 64-bit arm64 executable"
+  [x86_64-pc-windows-gnu]="PE32+ executable (console) x86-64" [aarch64-pc-windows-gnullvm]="PE32+ executable (console) Aarch64"
 )
 native=$(rustc -vV | sed -n 's/^host: //p')
 commit=$(git rev-parse --short=7 HEAD 2>/dev/null || echo unknown)
 for triple in "${triples[@]}"; do
-  bin="dist/healthprobe-$version-$triple"
+  bin="dist/healthprobe-$version-$triple$(exe_suffix "$triple")"
   kind=$(file -b "$bin")
   case "$triple:$kind" in
     *-apple-darwin:*"${arch[$triple]}"*) ;;
+    x86_64-pc-windows-gnu:*"${arch[$triple]}"*) kind="$kind, $(self_contained "$bin")" ;;
+    *-windows-*:*"${arch[$triple]}"*) ;;
     *-linux-*:*"${arch[$triple]}"*"statically linked"*) ;;
     *) fail "$bin is not a static ${arch[$triple]} executable: $kind" ;;
   esac
   rust-audit-info "$bin" > "$sbom_dir/$triple.deps.json" || fail "$bin has no embedded dependency list"
   packages=$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["packages"]))' "$sbom_dir/$triple.deps.json")
   log "$bin: $(stat -c %s "$bin") bytes, $kind; $packages packages embedded"
-  [ "${triple#*-apple-}" = "$triple" ] || continue  # macOS: not runnable here
+  # macOS and Windows: not run here (the x86_64 .exe runs under wine in
+  # scripts/wine-smoke.sh, which checks its --version).
+  case "$triple" in *-apple-* | *-windows-*) continue ;; esac
   runner=""
   [ "${native%%-*}" = "${triple%%-*}" ] || runner=$(qemu_of "$triple")
   if [ -z "$runner" ] || command -v "${runner%% *}" >/dev/null; then
@@ -99,20 +118,31 @@ for triple in "${triples[@]}"; do
       || fail "$bin --version: $($runner "$bin" --version)"
   fi
 done
-python3 - "$sbom_dir" "dist/healthprobe-$version.cdx.json" "${triples[@]}" <<'PY' || fail "dependency lists disagree"
+python3 - "$sbom_dir" "dist/healthprobe-$version" "${triples[@]}" <<'PY' || fail "dependency lists disagree"
 import json, sys
-d, sbom, targets = sys.argv[1], sys.argv[2], sys.argv[3:]
-lists = [{(p["name"], p["version"]) for p in json.load(open(f"{d}/{t}.deps.json"))["packages"]
-          if p.get("kind") != "build"} for t in targets]
-for t, other in zip(targets[1:], lists[1:]):
-    assert other == lists[0], (t, other ^ lists[0])
-bom = json.load(open(sbom))
-in_sbom = {(c["name"], c["version"]) for c in bom["components"]}
-root = bom["metadata"]["component"]
-in_sbom.add((root["name"], root["version"]))
-missing = lists[0] - in_sbom
-assert not missing, f"in the binaries but not in the SBOM: {sorted(missing)}"
-print(f"release: {len(lists[0])} runtime packages embedded in each of the {len(targets)} binaries, all in the SBOM ({len(bom['components'])} components)")
+d, stem, targets = sys.argv[1], sys.argv[2], sys.argv[3:]
+def embedded(t):
+    return {(p["name"], p["version"]) for p in json.load(open(f"{d}/{t}.deps.json"))["packages"]
+            if p.get("kind") != "build"}
+def sbom(path):
+    bom = json.load(open(path))
+    root = bom["metadata"]["component"]
+    return {(c["name"], c["version"]) for c in bom["components"]} | {(root["name"], root["version"])}
+# Linux and macOS: one dependency list, the same in every binary, all in
+# the SBOM. Windows: each binary's own list, all in its own SBOM.
+unix = [t for t in targets if "-windows-" not in t]
+if unix:
+    first = embedded(unix[0])
+    for t in unix[1:]:
+        assert embedded(t) == first, (t, embedded(t) ^ first)
+    missing = first - sbom(f"{stem}.cdx.json")
+    assert not missing, f"in the binaries but not in the SBOM: {sorted(missing)}"
+    print(f"release: {len(first)} runtime packages embedded in each of the {len(unix)} Linux and macOS binaries, all in the SBOM")
+for t in targets:
+    if "-windows-" in t:
+        missing = embedded(t) - sbom(f"{stem}-{t}.cdx.json")
+        assert not missing, f"{t}: in the binary but not in its SBOM: {sorted(missing)}"
+        print(f"release: {t}: {len(embedded(t))} runtime packages embedded, all in its SBOM")
 PY
 (cd dist && sha256sum -c --quiet SHA256SUMS) || fail "sha256sum -c"
 log "dist/ ($version):"

@@ -19,6 +19,7 @@ mod cli;
 mod config;
 mod probe;
 mod report;
+#[cfg(unix)]
 mod supervise;
 
 use std::ffi::OsString;
@@ -36,13 +37,15 @@ pub enum ExitStatus {
     Healthy,
     /// Anything else.
     Unhealthy,
-    /// A supervised command's own status (128 + the signal that ended it).
-    Child(u8),
+    /// The command's own status: a supervised command's (128 + the signal
+    /// that ended it), or on Windows, where `-- CMD` runs as a child, that
+    /// child's exit code (32 bits there).
+    Child(i32),
 }
 
 impl ExitStatus {
     /// The process's exit code.
-    pub fn code(self) -> u8 {
+    pub fn code(self) -> i32 {
         match self {
             ExitStatus::Healthy => 0,
             ExitStatus::Unhealthy => 1,
@@ -62,8 +65,16 @@ impl From<&probe::Verdict> for ExitStatus {
 }
 
 impl From<ExitStatus> for std::process::ExitCode {
+    /// On Unix the low 8 bits (all a status has there). On Windows a
+    /// child's code may need all 32 bits, which `ExitCode` cannot hold on
+    /// stable Rust (`ExitCodeExt::from_raw` is unstable): such a code ends
+    /// the process here, with the child's code.
     fn from(status: ExitStatus) -> Self {
-        std::process::ExitCode::from(status.code())
+        #[cfg(windows)]
+        if u8::try_from(status.code()).is_err() {
+            std::process::exit(status.code());
+        }
+        std::process::ExitCode::from((status.code() & 0xff) as u8)
     }
 }
 
@@ -71,11 +82,27 @@ impl From<ExitStatus> for std::process::ExitCode {
 /// (a probe); a supervisor turns it off and handles them itself.
 static EXIT_ON_SIGNAL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
+/// The signals that end a probe at once with exit 1.
+#[cfg(unix)]
+const ENDING_SIGNALS: [i32; 3] = [
+    signal_hook::consts::SIGTERM,
+    signal_hook::consts::SIGINT,
+    signal_hook::consts::SIGHUP,
+];
+/// Windows: the C runtime's SIGINT is Ctrl-C and its SIGBREAK Ctrl-Break.
+#[cfg(windows)]
+const ENDING_SIGNALS: [i32; 3] = [
+    signal_hook::consts::SIGTERM,
+    signal_hook::consts::SIGINT,
+    signal_hook::consts::SIGBREAK,
+];
+
 /// Process-wide guards for the binary, installed once by `main`:
 /// - a panic prints its message and exits 1 (never 101 or SIGABRT, which
 ///   Docker would not read as a plain "unhealthy");
-/// - SIGTERM, SIGINT and SIGHUP end the probe at once with exit 1 (an
-///   interrupted check is not a healthy one), without a report.
+/// - SIGTERM, SIGINT and SIGHUP (on Windows: Ctrl-C and Ctrl-Break) end the
+///   probe at once with exit 1 (an interrupted check is not a healthy
+///   one), without a report.
 ///
 /// # Errors
 /// When a signal handler cannot be installed (the OS refused sigaction).
@@ -84,11 +111,7 @@ pub fn install_process_guards() -> std::io::Result<()> {
         let _ = writeln!(std::io::stderr(), "healthprobe: internal error: {info}");
         std::process::exit(1);
     }));
-    for signal in [
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGHUP,
-    ] {
+    for signal in ENDING_SIGNALS {
         signal_hook::flag::register_conditional_shutdown(signal, 1, &EXIT_ON_SIGNAL)?;
     }
     Ok(())
@@ -138,11 +161,12 @@ where
             return ExitStatus::Unhealthy;
         }
     }
+    #[cfg(unix)]
     if let Some(supervise) = config.supervise.clone() {
         let config = Arc::new(config);
         let unarm = || EXIT_ON_SIGNAL.store(false, std::sync::atomic::Ordering::SeqCst);
         return match supervise::run(&config, &supervise, &trace, unarm) {
-            supervise::Ended::Child(code) => ExitStatus::Child(code),
+            supervise::Ended::Child(code) => ExitStatus::Child(code.into()),
             supervise::Ended::Stopped => ExitStatus::Unhealthy,
         };
     }
@@ -157,9 +181,29 @@ where
 /// is left (what an entrypoint in a shell-less image needs). Returns only
 /// when the program cannot be executed, after one line on stderr naming it
 /// and the OS's reason.
+#[cfg(unix)]
 fn exec(program: &OsString, args: &[OsString]) -> ExitStatus {
     use std::os::unix::process::CommandExt;
     let error = std::process::Command::new(program).args(args).exec();
+    cannot_run(program, &error)
+}
+
+/// Windows has no exec: `program` runs as a child with the same console,
+/// standard streams and environment, and its exit code becomes this
+/// process's (what a Windows container's entrypoint needs). Ctrl-C and
+/// Ctrl-Break reach the child through the shared console; this process no
+/// longer exits on them, but waits for the child's status.
+#[cfg(not(unix))]
+fn exec(program: &OsString, args: &[OsString]) -> ExitStatus {
+    EXIT_ON_SIGNAL.store(false, std::sync::atomic::Ordering::SeqCst);
+    match std::process::Command::new(program).args(args).status() {
+        Ok(status) => ExitStatus::Child(status.code().unwrap_or(1)),
+        Err(error) => cannot_run(program, &error),
+    }
+}
+
+/// One line on stderr: the program that could not be started, and why.
+fn cannot_run(program: &OsString, error: &std::io::Error) -> ExitStatus {
     let _ = writeln!(
         std::io::stderr(),
         "healthprobe: error: cannot run {}: {error}",

@@ -98,6 +98,8 @@ pub struct Config {
     /// once every target is healthy; empty when none was given.
     pub exec: Vec<OsString>,
     /// `--startup`/`--liveness`: run `exec` as a supervised child instead.
+    /// Always `None` on Windows, where supervise mode is refused.
+    #[cfg_attr(not(unix), allow(dead_code))]
     pub supervise: Option<Supervise>,
 }
 
@@ -258,6 +260,16 @@ fn body_file_created(
     let Some(path) = path else {
         return Ok(None);
     };
+    // curl's `-o /dev/null`, copied into a Windows image, means NUL there;
+    // the device is opened for writing, not created or truncated.
+    #[cfg(windows)]
+    if let Some("/dev/null" | "NUL" | "nul") = path.to_str() {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open("NUL")
+            .with_context(|| format!("{}: {}", src.name(Flag::Output), path.display()))?;
+        return Ok(Some(std::sync::Arc::new(file)));
+    }
     let file = std::fs::File::create(&path)
         .with_context(|| format!("{}: {}", src.name(Flag::Output), path.display()))?;
     Ok(Some(std::sync::Arc::new(file)))
@@ -391,6 +403,13 @@ fn what_cannot_apply(
     resolve: &[ResolveEntry],
     all: &[&Target],
 ) -> Result<()> {
+    if cli.unix_socket.is_some() && !cfg!(unix) {
+        bail!(
+            "{}: Unix sockets are not supported on this platform (Windows); \
+             give the service a TCP port",
+            src.name(Flag::UnixSocket)
+        );
+    }
     if cli.unix_socket.is_some() {
         for (flag, on) in [(Flag::Ipv4, cli.ipv4), (Flag::Ipv6, cli.ipv6)] {
             if on {

@@ -16,7 +16,10 @@ use super::values::{Count, Delay, HumanDuration};
 use crate::cli::{Cli, Flag, Sources};
 
 /// How the command after `--` is supervised (Kubernetes' probe fields).
+/// Parsed on every platform, so a bad value is named the same way, but
+/// used on Unix only.
 #[derive(Debug, Clone)]
+#[cfg_attr(not(unix), allow(dead_code))]
 pub struct Supervise {
     /// The startup probe's targets; liveness waits until all are healthy
     /// once. Empty: no startup probe.

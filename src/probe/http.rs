@@ -16,7 +16,9 @@ use super::deadline::Deadline;
 #[cfg(feature = "tls")]
 use super::tls::TlsConnector;
 use super::trace::{Event, Phase, Progress};
-use super::transport::{ProbeConnector, ProbeResolver, TcpConnector, UnixConnector};
+#[cfg(unix)]
+use super::transport::UnixConnector;
+use super::transport::{ProbeConnector, ProbeResolver, TcpConnector};
 use super::{judge, reason, redirect};
 use crate::config::{Config, Method, Target};
 
@@ -211,12 +213,15 @@ fn agent(
     };
     let progress = progress.clone();
     match &config.unix_socket {
+        #[cfg(unix)]
         Some(path) => {
             let inner = ().chain(UnixConnector { path: path.clone() });
             #[cfg(feature = "tls")]
             let inner = inner.chain(tls);
             Agent::with_parts(ureq_config, ProbeConnector { inner, progress }, resolver)
         }
+        #[cfg(not(unix))]
+        Some(_) => unreachable!("config refuses --unix-socket where there are no Unix sockets"),
         None => {
             let tcp = TcpConnector {
                 progress: progress.clone(),

@@ -108,7 +108,8 @@ pub fn run(config: &Config, trace: &Arc<dyn Trace>) -> Verdict {
 }
 
 /// One attempt at every one of `targets`, within `--timeout` from now (a
-/// supervisor's probe).
+/// supervisor's probe; Unix only).
+#[cfg(unix)]
 pub fn check_once(config: &Config, targets: &[Target], trace: &Arc<dyn Trace>) -> Verdict {
     let deadline = Deadline::new(config.timeout, config.connect_timeout, None);
     Verdict {

@@ -8,7 +8,9 @@
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+#[cfg(unix)]
 use std::os::unix::net::UnixStream;
+#[cfg(unix)]
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -135,6 +137,7 @@ impl<In: Transport> Connector<In> for TcpConnector {
     }
 }
 
+#[cfg(unix)]
 /// Connector for `--unix-socket PATH`: every connection goes to the socket
 /// at `path`, whatever the URL's host (curl's option of the same name). TLS,
 /// for `https://` targets, is chained after it.
@@ -143,6 +146,7 @@ pub(crate) struct UnixConnector {
     pub(crate) path: PathBuf,
 }
 
+#[cfg(unix)]
 impl Connector<()> for UnixConnector {
     type Out = StreamTransport<UnixStream>;
 
@@ -211,6 +215,7 @@ impl Socket for TcpStream {
     }
 }
 
+#[cfg(unix)]
 impl Socket for UnixStream {
     fn read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
         self.set_read_timeout(timeout)

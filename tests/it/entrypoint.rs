@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::process::Stdio;
 
-use crate::support::{QUICK, Scripted, closed_port, probe, probe_command, response, run};
+use crate::support::{self, QUICK, Scripted, closed_port, probe, probe_command, response, run};
 
 /// PATH for the command after `--` (the probe's environment is cleared).
 const PATH: &str = "/usr/local/bin:/usr/bin:/bin";
@@ -92,13 +92,15 @@ fn a_command_that_cannot_run_is_one_line_naming_it_and_exit_1() {
     let not_executable =
         std::env::temp_dir().join(format!("healthprobe-noexec-{}", std::process::id()));
     std::fs::write(&not_executable, "#!/bin/sh\n").expect("write");
+    // The OS's own reason (Windows words it differently).
+    let (absent, not_runnable) = match support::windows_binary() {
+        true => ("not found", "(os error 193)"),
+        false => ("No such file or directory", "Permission denied"),
+    };
     for (program, reason) in [
-        ("/nonexistent/app", "No such file or directory"),
-        ("no-such-program-anywhere", "No such file or directory"),
-        (
-            not_executable.to_str().unwrap_or_default(),
-            "Permission denied",
-        ),
+        ("/nonexistent/app", absent),
+        ("no-such-program-anywhere", absent),
+        (not_executable.to_str().unwrap_or_default(), not_runnable),
     ] {
         let out = run(probe()
             .env("PATH", PATH)

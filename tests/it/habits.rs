@@ -192,9 +192,6 @@ fn ipv4_and_ipv6_flags_choose_the_addresses_tried() {
     run(probe().args(["-4", "-6", &url]))
         .expect(1, QUICK)
         .stderr_has("--ipv4 and --ipv6 cannot be used together");
-    run(probe().args(["-4", "--unix-socket", "/tmp/x.sock", &url]))
-        .expect(1, QUICK)
-        .stderr_has("--ipv4 cannot apply with --unix-socket");
     assert_eq!(server.connections(), 2);
 }
 

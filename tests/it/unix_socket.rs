@@ -107,6 +107,16 @@ fn unix_socket_absent() {
     out.stdout_has("unix socket").stdout_has("No such file");
 }
 
+/// The socket is the connection: no address family to choose.
+#[test]
+fn unix_socket_with_ipv4_or_ipv6_is_refused() {
+    for (flag, name) in [("-4", "--ipv4"), ("-6", "--ipv6")] {
+        run(probe().args([flag, "--unix-socket", "/tmp/x.sock", "http://localhost/"]))
+            .expect(1, QUICK)
+            .stderr_has(&format!("{name} cannot apply with --unix-socket"));
+    }
+}
+
 #[test]
 fn unix_socket_with_proxy_is_refused() {
     let out = run(probe().args([

@@ -42,6 +42,13 @@ pub fn under_runner() -> bool {
     std::env::var_os(ENV_TEST_RUNNER).is_some_and(|r| !r.is_empty())
 }
 
+/// Whether the binary under test is a Windows one ([`ENV_TEST_BIN`] ending
+/// in `.exe`, run by wine: `scripts/wine-smoke.sh`), where the OS words its
+/// errors differently.
+pub fn windows_binary() -> bool {
+    std::env::var(ENV_TEST_BIN).is_ok_and(|b| b.ends_with(".exe"))
+}
+
 /// The binary under test, as a std command with an empty environment (no
 /// proxy variables, no HEALTHPROBE_* leaking in from the developer's
 /// shell): cargo's build, or [`ENV_TEST_BIN`] run by [`ENV_TEST_RUNNER`].
