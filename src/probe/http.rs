@@ -205,8 +205,7 @@ fn agent(
         skip: config.unix_socket.is_some(),
         rename,
     };
-    // The chain: a Unix socket, or an HTTP proxy's CONNECT tunnel or TCP
-    // (every resolved address in turn); then TLS for https://.
+    // A Unix socket, or a proxy's CONNECT tunnel or TCP; then TLS (https).
     #[cfg(feature = "tls")]
     let tls = TlsConnector {
         config: config.tls.client.clone(),
