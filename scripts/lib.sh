@@ -25,6 +25,10 @@
 #                          wine64 by scripts/wine-smoke.sh) and aarch64
 #                          (built, not run here)
 #   exe_suffix TRIPLE      .exe for a Windows target, nothing otherwise
+#   wheel_platforms TRIPLE the Python wheel platform tags of TRIPLE's static
+#                          binary, dot-joined (glibc and musl: manylinux and
+#                          musllinux); nothing when PyPI has no tag for it
+#   deb_arch TRIPLE        its Debian architecture (amd64, arm64), or nothing
 #   build_std_toolchain    the pinned nightly that builds std from source
 #   needs_build_std TRIPLE true when rustup serves no std for TRIPLE here
 #   platform_of TRIPLE     its Docker platform (linux/arm/v7, …)
@@ -175,6 +179,34 @@ build_release() {
     x86_64-unknown-linux-* | x86_64-pc-windows-gnu)
       cargo auditable build --quiet --release --locked --target "$triple" --bin healthprobe ;;
     *) CARGO=cargo-zigbuild cargo-auditable auditable build --quiet --release --locked --target "$triple" --bin healthprobe ;;
+  esac
+}
+
+wheel_platforms() {
+  local arch
+  case "$1" in
+    x86_64-unknown-linux-musl) arch=x86_64 ;;
+    aarch64-unknown-linux-musl) arch=aarch64 ;;
+    i686-unknown-linux-musl) arch=i686 ;;
+    armv7-unknown-linux-musleabihf) arch=armv7l ;;
+    powerpc64le-unknown-linux-musl) arch=ppc64le ;;
+    s390x-unknown-linux-musl) arch=s390x ;;
+    # manylinux starts at glibc 2.31 for riscv64 (the first glibc there).
+    riscv64gc-unknown-linux-musl) echo "manylinux_2_31_riscv64.musllinux_1_1_riscv64"; return ;;
+    # armv6 (linux_armv6l) has no tag PyPI accepts; macOS and Windows
+    # wheels are not built (nobody installs a HEALTHCHECK binary there).
+    *) return 0 ;;
+  esac
+  # A static binary needs no libc at all: the oldest tags pip and PyPI know
+  # for the architecture (manylinux2014 is glibc 2.17; musllinux_1_1).
+  echo "manylinux_2_17_$arch.manylinux2014_$arch.musllinux_1_1_$arch"
+}
+
+deb_arch() {
+  case "$1" in
+    x86_64-unknown-linux-musl) echo amd64 ;;
+    aarch64-unknown-linux-musl) echo arm64 ;;
+    *) return 0 ;;
   esac
 }
 

@@ -15,6 +15,17 @@
 #   dist/healthprobe-VERSION-TRIPLE.cdx.json  each Windows binary's (its
 #                                          dependencies differ: windows-sys,
 #                                          no nix)
+#   dist/healthprobe.1, dist/completions/    the man page and the bash, zsh and
+#                                          fish completions, generated from
+#                                          the clap definition (examples/gen-docs.rs)
+#   dist/healthprobe-VERSION-py3-none-*.whl  a wheel per Linux target PyPI has a
+#                                          tag for (all but armv6): `pip
+#                                          install healthprobe` puts the
+#                                          static binary on PATH, on glibc
+#                                          and musl systems; no Python code
+#   dist/healthprobe_VERSION-1_ARCH.deb     Debian packages, amd64 and arm64
+#                                          (cargo-deb): the binary, the man
+#                                          page, the completions
 #   dist/SHA256SUMS                         `sha256sum -c` format
 #
 # RELEASE_TRIPLES="T1 T2" builds only those (the default: all).
@@ -46,16 +57,20 @@ if ! command -v cargo-zigbuild >/dev/null || ! python3 -m ziglang version >/dev/
   log "installing cargo-zigbuild and ziglang (PyPI)"
   python3 -m pip install -q cargo-zigbuild ziglang
 fi
-for tool in cargo-auditable cargo-cyclonedx rust-audit-info; do
+python3 -m wheel version >/dev/null 2>&1 \
+  || { log "installing wheel (PyPI)"; python3 -m pip install -q --root-user-action=ignore wheel; }
+for tool in cargo-auditable cargo-cyclonedx rust-audit-info cargo-deb; do
   command -v "$tool" >/dev/null || { log "installing $tool"; cargo install -q --locked "$tool"; }
 done
 
 # ---- build -----------------------------------------------------------------
 version=$(package_version)
+head -1 packaging/debian/changelog | grep -q "^healthprobe ($version-1) " \
+  || fail "packaging/debian/changelog does not start with version $version-1 (Cargo.toml's)"
 read -r -a triples <<< "${RELEASE_TRIPLES:-${release_triples[*]} ${other_triples[*]} ${windows_triples[*]}}"
 tdir=$(target_dir)
 mkdir -p dist
-rm -f dist/healthprobe-* dist/SHA256SUMS
+rm -rf dist/healthprobe-* dist/healthprobe_* dist/healthprobe.1 dist/completions dist/SHA256SUMS
 # A reproducible SBOM timestamp: the commit's.
 SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || date +%s)
 export SOURCE_DATE_EPOCH
@@ -81,7 +96,38 @@ for triple in "${triples[@]}"; do
     --target "$triple" --override-filename "healthprobe-$version-$triple.cdx"
   mv "healthprobe-$version-$triple.cdx.json" "dist/"
 done
-(cd dist && sha256sum "healthprobe-$version-"* "healthprobe-$version.cdx.json" > SHA256SUMS)
+
+# ---- packages: man page, completions, wheels, .deb ---------------------------
+log "man page and completions (examples/gen-docs.rs)"
+cargo run --quiet --example gen-docs -- dist >/dev/null
+wheel_dir=$(mktemp -d)
+trap 'rm -rf "$sbom_dir" "$wheel_dir"' EXIT
+for triple in "${triples[@]}"; do
+  platforms=$(wheel_platforms "$triple")
+  if [ -n "$platforms" ]; then
+    # An unpacked wheel: the binary as a script (pip puts it in the
+    # environment's bin/), METADATA and WHEEL; pypa's `wheel pack` writes
+    # RECORD and names the file from WHEEL's tags.
+    root="$wheel_dir/$triple/healthprobe-$version"
+    mkdir -p "$root/healthprobe-$version.data/scripts" "$root/healthprobe-$version.dist-info"
+    install -m 755 "dist/healthprobe-$version-$triple" "$root/healthprobe-$version.data/scripts/healthprobe"
+    printf '%s\n' "Metadata-Version: 2.1" "Name: healthprobe" "Version: $version" \
+      "Summary: $(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["packages"][0]["description"])')" \
+      "License: MIT" "Requires-Python: >=3.7" > "$root/healthprobe-$version.dist-info/METADATA"
+    {
+      printf '%s\n' "Wheel-Version: 1.0" "Generator: healthprobe scripts/release.sh" "Root-Is-Purelib: false"
+      for platform in ${platforms//./ }; do echo "Tag: py3-none-$platform"; done
+    } > "$root/healthprobe-$version.dist-info/WHEEL"
+    python3 -m wheel pack "$root" -d dist >/dev/null
+  fi
+  arch=$(deb_arch "$triple")
+  if [ -n "$arch" ]; then
+    # The binary built and checked above, not a new build.
+    cargo deb --quiet --no-build --no-strip --target "$triple" --output "dist/healthprobe_${version}-1_$arch.deb" >/dev/null
+  fi
+done
+(cd dist && shopt -s nullglob && sha256sum "healthprobe-$version-"* "healthprobe-$version.cdx.json" \
+  healthprobe_*.deb healthprobe.1 completions/* > SHA256SUMS)
 
 # ---- check -----------------------------------------------------------------
 declare -A arch=(

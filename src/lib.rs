@@ -22,6 +22,8 @@ mod report;
 #[cfg(unix)]
 mod supervise;
 
+pub use cli::definition as cli_definition;
+
 use std::ffi::OsString;
 use std::io::Write;
 use std::sync::Arc;

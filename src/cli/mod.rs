@@ -70,6 +70,13 @@ where
     })
 }
 
+/// The clap definition of every flag, with its variable and default, as
+/// `--help` shows them: the source of the man page and the shell
+/// completions (`examples/gen-docs.rs`). Never built on a probe's path.
+pub fn definition() -> Command {
+    Cli::command()
+}
+
 /// The long help, as `--help` prints it.
 #[cfg(test)]
 pub fn long_help() -> String {

@@ -661,3 +661,55 @@ fn https_targets_are_refused_by_a_build_without_tls() {
     out.expect(1, QUICK);
     out.stderr_has("TLS");
 }
+
+/// The man page (clap_mangen) and the bash, zsh and fish completions
+/// (clap_complete) are generated from the clap definition `--help` comes
+/// from (examples/gen-docs.rs): every visible long flag is in each, and
+/// every flag's variable is in the man page.
+#[test]
+fn man_page_and_completions_name_every_flag_and_variable() {
+    use clap_complete::Shell;
+    let command = healthprobe::cli_definition();
+    let mut page = Vec::new();
+    clap_mangen::Man::new(command.clone())
+        .render(&mut page)
+        .expect("render the man page");
+    let man = String::from_utf8(page).expect("UTF-8").replace("\\-", "-");
+    let completions: Vec<(Shell, String)> = [Shell::Bash, Shell::Zsh, Shell::Fish]
+        .into_iter()
+        .map(|shell| {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut command.clone(), "healthprobe", &mut out);
+            (shell, String::from_utf8(out).expect("UTF-8"))
+        })
+        .collect();
+    let mut flags = 0;
+    for arg in command.get_arguments().filter(|a| !a.is_hide_set()) {
+        let Some(long) = arg.get_long() else { continue };
+        let flag = format!("--{long}");
+        assert!(man.contains(&flag), "{flag} is not in the man page");
+        for (shell, text) in &completions {
+            // fish names a long flag `-l NAME`.
+            let written = match shell {
+                Shell::Fish => format!("-l {long}"),
+                _ => flag.clone(),
+            };
+            assert!(
+                text.contains(&written),
+                "{flag} is not in the {shell} completion"
+            );
+        }
+        if let Some(variable) = arg.get_env() {
+            let variable = variable.to_string_lossy();
+            assert!(
+                man.contains(variable.as_ref()),
+                "{variable} is not in the man page"
+            );
+        }
+        flags += 1;
+    }
+    assert!(
+        flags >= 35,
+        "only {flags} flags: is the definition the binary's?"
+    );
+}
