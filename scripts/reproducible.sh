@@ -14,7 +14,9 @@
 # sources by relative path, std's are /rustc/HASH, and the registry's are the
 # same CARGO_HOME for both builds; rebuilding elsewhere needs the same
 # CARGO_HOME path or `--remap-path-prefix` of it). The SBOM is left out: it
-# carries a random serial number by design. Refuses a working tree with
+# carries a random serial number by design. macOS: zig 0.17's Mach-O linker
+# draws LC_UUID at random, so the two macOS binaries differ in those 16 bytes
+# and nowhere else; they are compared with LC_UUID zeroed, and said so. Refuses a working tree with
 # changes to tracked files (dist/ would not be HEAD's). The second checkout
 # and its target directory are removed on exit.
 set -euo pipefail
@@ -43,6 +45,23 @@ for triple in "${triples[@]}"; do
   [ -n "$first" ] || fail "$file is not in dist/SHA256SUMS"
   if [ "$first" = "$second" ]; then
     log "identical: $file $first"
+  elif [[ "$triple" == *-apple-darwin ]] && python3 - "dist/$file" "$work/second-checkout/dist/$file" <<'PY'
+import struct, sys
+def without_uuid(path):
+    b = bytearray(open(path, "rb").read())
+    magic, _, _, _, ncmds = struct.unpack_from("<IiiII", b, 0)
+    assert magic == 0xFEEDFACF, "not a 64-bit Mach-O file"
+    off = 32
+    for _ in range(ncmds):
+        cmd, size = struct.unpack_from("<II", b, off)
+        if cmd == 0x1B:  # LC_UUID
+            b[off + 8:off + 24] = bytes(16)
+        off += size
+    return bytes(b)
+sys.exit(0 if without_uuid(sys.argv[1]) == without_uuid(sys.argv[2]) else 1)
+PY
+  then
+    log "identical but for LC_UUID (zig's random 16 bytes): $file"
   else
     echo "DIFFERS: $file: dist/ $first, second build $second"
     differ=$((differ + 1))
