@@ -102,7 +102,8 @@ not_on_windows=(
 )
 t0=$(date +%s.%N)
 rustup_targets "$triple"
-CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$prefix/run" \
+# -D warnings: what cfg(unix) leaves out must build cleanly for Windows.
+CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$prefix/run" CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUSTFLAGS="-D warnings" \
   cargo test --quiet --lib --target "$triple"
 log "the unit tests, built for Windows, passed under wine in $(since "$t0") s"
 skips=()
