@@ -18,15 +18,20 @@ cmp -s dist/healthprobe.pub "$work/throwaway.pub" || fail "sign.sh recreated a d
 minisign -V -p "$work/throwaway.pub" -m dist/SHA256SUMS >/dev/null || fail "the signature does not verify"
 log "the signature verifies with the throwaway public key"
 
-# One changed byte in SHA256SUMS (a digit of the first checksum, 0<->1).
-cp dist/SHA256SUMS dist/SHA256SUMS.minisig "$work/"
-python3 - "$work/SHA256SUMS" <<'PY'
+# flip FILE OFFSET: changes the byte at OFFSET (its lowest bit).
+flip() {
+  python3 - "$1" "$2" <<'PY'
 import sys
-p = sys.argv[1]
-b = bytearray(open(p, "rb").read())
-b[0] = ord("1") if b[0] != ord("1") else ord("0")
-open(p, "wb").write(bytes(b))
+path, offset = sys.argv[1], int(sys.argv[2])
+b = bytearray(open(path, "rb").read())
+b[offset] ^= 0x01
+open(path, "wb").write(bytes(b))
 PY
+}
+
+# One changed byte in SHA256SUMS (the first checksum's first digit).
+cp dist/SHA256SUMS dist/SHA256SUMS.minisig "$work/"
+flip "$work/SHA256SUMS" 0
 if minisign -V -q -p "$work/throwaway.pub" -m "$work/SHA256SUMS" -x "$work/SHA256SUMS.minisig" 2>/dev/null; then
   fail "a SHA256SUMS with one changed byte verified"
 fi
@@ -36,13 +41,7 @@ log "a SHA256SUMS with one changed byte fails verification"
 file=$(awk 'NR == 1 { print $2 }' dist/SHA256SUMS)
 mkdir "$work/dist"
 cp dist/SHA256SUMS "dist/$file" "$work/dist/"
-python3 - "$work/dist/$file" <<'PY'
-import sys
-p = sys.argv[1]
-b = bytearray(open(p, "rb").read())
-b[100] ^= 0xFF
-open(p, "wb").write(bytes(b))
-PY
+flip "$work/dist/$file" 100
 if (cd "$work/dist" && sha256sum -c --quiet --ignore-missing SHA256SUMS 2>/dev/null); then
   fail "$file with one changed byte passed sha256sum -c"
 fi
