@@ -306,17 +306,35 @@ type Pem = (
     Option<rustls::pki_types::PrivateKeyDer<'static>>,
 );
 
+/// Largest PEM file read, in bytes: 4 MiB, twenty times Mozilla's whole
+/// root bundle (about 220 KB); `/dev/zero` or a disk image given by mistake
+/// is refused instead of read until memory runs out.
+#[cfg(feature = "tls")]
+const MAX_PEM_BYTES: u64 = 4 << 20;
+
 /// Reads the PEM file at `path` and returns its certificates and its first
 /// private key (rustls-pki-types' PEM reader).
 ///
 /// # Errors
-/// The file cannot be read, or holds PEM sections that do not parse.
+/// The file cannot be read, is larger than [`MAX_PEM_BYTES`], or holds PEM
+/// sections that do not parse.
 #[cfg(feature = "tls")]
 fn read_pem(path: &std::path::Path) -> Result<Pem> {
     use anyhow::anyhow;
     use rustls::pki_types::pem::{PemObject, SectionKind};
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let pem = std::fs::read(path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    use std::io::Read;
+    let mut pem = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_PEM_BYTES + 1).read_to_end(&mut pem))
+        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    if pem.len() as u64 > MAX_PEM_BYTES {
+        bail!(
+            "{}: larger than {} MiB, not a PEM file",
+            path.display(),
+            MAX_PEM_BYTES >> 20
+        );
+    }
     let mut certs = Vec::new();
     let mut key = None;
     for item in <(SectionKind, Vec<u8>)>::pem_slice_iter(&pem) {
