@@ -45,7 +45,10 @@ pub(crate) fn expand(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Res
                 None => (inner, None),
             };
             if !valid_name(name) {
-                bail!("${{{inner}}}: {name:?} is not a variable name");
+                bail!(
+                    "${{{}}}: {name:?} is not a variable name",
+                    inner.escape_debug()
+                );
             }
             match (
                 lookup(name).filter(|v| default.is_none() || !v.is_empty()),
@@ -171,6 +174,7 @@ mod tests {
             ("${}", "not a variable name"),
             ("${1X}", "not a variable name"),
             ("${A-B}", "not a variable name"),
+            ("${A\nB}", "${A\\nB}: \"A\\nB\" is not a variable name"),
         ] {
             let error = expand(text, env).expect_err(text).to_string();
             assert!(error.contains(says), "{text}: {error}");

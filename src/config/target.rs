@@ -7,7 +7,7 @@ use iri_string::types::{UriRelativeStr, UriStr};
 use percent_encoding::percent_decode_str;
 use ureq::http::HeaderValue;
 
-use super::auth::basic;
+use super::auth::{basic, is_secret_header};
 use super::values::{Port, abbreviated, bare_host};
 
 /// A validated target.
@@ -120,7 +120,7 @@ impl Target {
     fn bare_path(text: &str, host: &str, port: Option<u16>) -> Result<Target> {
         let port = port.ok_or_else(|| {
             anyhow!(
-                "{text} is a bare path but no port is set: give --port, \
+                "{text:?} is a bare path but no port is set: give --port, \
                  HEALTHPROBE_PORT or PORT, or a full URL"
             )
         })?;
@@ -192,6 +192,15 @@ impl Target {
             bail!("a tcp:// target is only host:port");
         }
         let url = assemble(&parts, None, &kind)?;
+        // RFC 3986 allows %-escapes in a host name; the HTTP stack (the
+        // `http` crate under ureq and h2) does not, and a probe would fail
+        // later with "invalid authority" instead of here, as bad input.
+        if let Err(e) = url.parse::<ureq::http::Uri>() {
+            bail!(
+                "the host {:?} is not one HTTP clients accept ({e})",
+                parts.host
+            );
+        }
         let shown = match parts.userinfo {
             Some(userinfo) => {
                 let user = userinfo.split(':').next().unwrap_or("");
@@ -271,10 +280,26 @@ pub fn redacted(text: &str) -> String {
 }
 
 /// `text` for a message about a target that is not a URL: a password
-/// cannot be found in it, so text with an `@` is not repeated.
+/// cannot be found in it, so text with an `@` is not repeated, nor the value
+/// of a secret header (`Authorization: …`), nor what follows the colon of
+/// `user:password` (text with a colon, no `/`, and no port after it).
 fn masked(text: &str) -> std::borrow::Cow<'_, str> {
     if text.contains('@') {
         "(the text, not shown: it may hold a password)".into()
+    } else if let Some((name, _)) = text.split_once(':')
+        && is_secret_header(name.trim())
+    {
+        // A header where a target was expected (`--timeout -H 'Authorization:
+        // …' URL` takes `-H` as the timeout): its value is never shown.
+        format!("{}: <redacted>", name.trim()).into()
+    } else if let Some((user, rest)) = text.split_once(':')
+        && !text.contains('/')
+        && !rest.is_empty()
+        && !rest.bytes().all(|b| b.is_ascii_digit())
+    {
+        // `user:password` (`--user`'s value) where a target was expected:
+        // what follows the colon is not a port, and is never shown.
+        format!("{}:***", abbreviated(user)).into()
     } else {
         abbreviated(text)
     }

@@ -73,7 +73,12 @@ pub(super) fn excerpt(body: &[u8]) -> Option<String> {
     let mut chars = 0;
     let mut last_space = false;
     for c in text.chars() {
-        if chars >= EXCERPT_CHARS {
+        // An escaped control character counts as the characters it shows.
+        let width = match c.is_control() && !c.is_whitespace() {
+            true => c.escape_default().count(),
+            false => 1,
+        };
+        if chars + width > EXCERPT_CHARS {
             out.push('…');
             return Some(out);
         }
@@ -91,7 +96,7 @@ pub(super) fn excerpt(body: &[u8]) -> Option<String> {
         } else {
             out.push(c);
         }
-        chars += 1;
+        chars += width;
     }
     let out = out.trim_end().to_string();
     if head.len() < body.len() {
@@ -207,6 +212,11 @@ mod tests {
             Some("{\"status\": \"loading\"}")
         );
         assert_eq!(excerpt(b"a\x00b\x1bc").as_deref(), Some("a\\u{0}b\\u{1b}c"));
+        // Escaped control characters count as what they show (the fuzz
+        // target found 145 characters from a body of ESC bytes).
+        let escapes = excerpt(&[0x1b; 100]).unwrap_or_default();
+        assert_eq!(escapes.chars().count(), 20 * 6 + 1, "{escapes}");
+        assert!(escapes.ends_with("\\u{1b}…"), "{escapes}");
         let long = excerpt(&[b'x'; 1000]).unwrap_or_default();
         assert_eq!(long.chars().count(), EXCERPT_CHARS + 1);
         assert!(long.ends_with('…'));

@@ -177,3 +177,65 @@ fn a_bad_boolean_variable_is_named_as_the_variable() {
             .stderr_has(&format!("{variable}: invalid value \"maybe\""));
     }
 }
+
+/// `--cacert /dev/zero` (or any endless or huge file given by mistake to
+/// `--cacert`, `--cert` or `--key`) was read whole: memory grew until the
+/// allocator failed ("out of memory" under a 2 GB limit; unbounded
+/// without). Found while preparing the invocation fuzz target, which may
+/// name any path. A PEM file is read up to 4 MiB.
+#[cfg(feature = "tls")]
+#[test]
+fn an_endless_pem_file_is_refused_after_4_mib_naming_the_flag() {
+    for flag in ["--cacert", "--cert"] {
+        let out = run(probe().args([flag, "/dev/zero", "https://127.0.0.1:1/"]));
+        out.expect(1, QUICK)
+            .stderr_has(&format!("{flag}: /dev/zero: larger than 4 MiB"));
+    }
+}
+
+/// `--timeout -H 'Authorization: Bearer …' URL` (a forgotten timeout value)
+/// takes `-H` as the timeout and the header as a target, and the error
+/// showed the token: "TARGET: \"Authorization: Bearer s3cr3t\" is not a
+/// target". Found by the invocation fuzz target, as was the same for
+/// `--user user:password`. The value and the password are not shown.
+#[test]
+fn a_secret_header_taken_for_a_target_is_not_shown() {
+    for header in [
+        "Authorization: Bearer s3cr3t",
+        "proxy-authorization:Basic s3cr3t",
+    ] {
+        let out = run(probe().args(["--timeout", "-H", header, "http://127.0.0.1:1/"]));
+        out.expect(1, QUICK)
+            .stderr_has("<redacted>\" is not a target");
+        assert!(!out.stderr.contains("s3cr3t"), "{out:#?}");
+    }
+    // The same with `--user user:password`: "user:s3cr3t" was shown whole.
+    let out = run(probe().args(["--wait", "--user", "user:s3cr3t", "http://127.0.0.1:1/"]));
+    out.expect(1, QUICK)
+        .stderr_has("\"user:***\" is not a target");
+    assert!(!out.stderr.contains("s3cr3t"), "{out:#?}");
+}
+
+/// A bare path with a newline and no port gave a two-line error ("/\n is
+/// a bare path…"): every error is one line. Found by the target fuzz
+/// target.
+#[test]
+fn a_bare_path_error_is_one_line() {
+    let out = run(probe().env_remove("PORT").arg("/health\nx"));
+    out.expect(1, QUICK)
+        .stderr_has("\"/health\\nx\" is a bare path but no port is set");
+    assert_eq!(out.stderr.lines().count(), 1, "{out:#?}");
+}
+
+/// A percent-encoded host (`http://%41:80/`, allowed by RFC 3986) passed
+/// the target check and failed at probe time with "http: invalid authority
+/// (resolving the host)". Found by the target fuzz target: it is bad input,
+/// refused before anything is tried.
+#[test]
+fn a_percent_encoded_host_is_refused_as_bad_input() {
+    for target in ["http://%41:80/", "%aaDai8:4", "tcp://%41:5432"] {
+        let out = run(probe().arg(target));
+        out.expect(1, QUICK)
+            .stderr_has("is not one HTTP clients accept");
+    }
+}
