@@ -135,14 +135,19 @@ where
             return ExitStatus::Healthy;
         }
         Err(cli::InvocationError::Usage(line)) => {
-            let _ = writeln!(std::io::stderr(), "healthprobe: {line}");
+            let _ = writeln!(std::io::stderr(), "healthprobe: {}", one_line(&line));
             return ExitStatus::Unhealthy;
         }
     };
     let config = match config {
         Ok(config) => config,
         Err(error) => {
-            let _ = writeln!(std::io::stderr(), "healthprobe: error: {error:#}");
+            let error = format!("{error:#}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "healthprobe: error: {}",
+                one_line(&error)
+            );
             return ExitStatus::Unhealthy;
         }
     };
@@ -176,6 +181,23 @@ where
         Some((program, args)) => exec(program, args),
         None => ExitStatus::Healthy,
     }
+}
+
+/// `text` on one line: line breaks and other control characters escaped
+/// as Rust writes them (`\n`), so that a value or path holding one cannot
+/// break an error message in two.
+pub(crate) fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(char::is_control) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c.is_control() {
+            true => out.extend(c.escape_default()),
+            false => out.push(c),
+        }
+    }
+    out.into()
 }
 
 /// Replaces this process with `program` (looked up on PATH) and `args`,

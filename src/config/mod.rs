@@ -30,12 +30,13 @@ pub use defaults::*;
 use expand::expand_values;
 pub use expect::{Expectations, StatusSet};
 pub use supervise::Supervise;
-pub use target::{Target, TargetKind, redacted};
+pub use target::{Target, TargetKind};
 #[cfg(feature = "tls")]
 pub use tls::LazyClientConfig;
 pub use tls::TlsOptions;
 pub use values::{
-    ByteSize, Count, HumanDuration, IpFamily, Method, Output, OutputChoice, ResolveEntry, bare_host,
+    ByteSize, Count, HumanDuration, IpFamily, Method, Output, OutputChoice, ResolveEntry,
+    bare_host, redacted,
 };
 
 /// Everything one run of the probe needs, validated.

@@ -7,8 +7,8 @@ use iri_string::types::{UriRelativeStr, UriStr};
 use percent_encoding::percent_decode_str;
 use ureq::http::HeaderValue;
 
-use super::auth::{basic, is_secret_header};
-use super::values::{Port, abbreviated, bare_host};
+use super::auth::basic;
+use super::values::{Port, abbreviated, bare_host, masked};
 
 /// A validated target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -266,42 +266,6 @@ fn bracketed(host: &str) -> String {
         format!("[{host}]")
     } else {
         host.to_string()
-    }
-}
-
-/// `text` (a URL, perhaps with a password) as a message may show it: the
-/// password of a URL as `***`; text that is not a URL and has an `@` in it
-/// is not repeated at all, since its password cannot be found.
-pub fn redacted(text: &str) -> String {
-    match UriStr::new(text) {
-        Ok(uri) => uri.mask_password().replace_password("***").to_string(),
-        Err(_) => masked(text).into_owned(),
-    }
-}
-
-/// `text` for a message about a target that is not a URL: a password
-/// cannot be found in it, so text with an `@` is not repeated, nor the value
-/// of a secret header (`Authorization: …`), nor what follows the colon of
-/// `user:password` (text with a colon, no `/`, and no port after it).
-fn masked(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.contains('@') {
-        "(the text, not shown: it may hold a password)".into()
-    } else if let Some((name, _)) = text.split_once(':')
-        && is_secret_header(name.trim())
-    {
-        // A header where a target was expected (`--timeout -H 'Authorization:
-        // …' URL` takes `-H` as the timeout): its value is never shown.
-        format!("{}: <redacted>", name.trim()).into()
-    } else if let Some((user, rest)) = text.split_once(':')
-        && !text.contains('/')
-        && !rest.is_empty()
-        && !rest.bytes().all(|b| b.is_ascii_digit())
-    {
-        // `user:password` (`--user`'s value) where a target was expected:
-        // what follows the colon is not a port, and is never shown.
-        format!("{}:***", abbreviated(user)).into()
-    } else {
-        abbreviated(text)
     }
 }
 

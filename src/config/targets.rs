@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use super::defaults::DEFAULT_HOST;
 use super::expand::expand_env;
 use super::target::{Target, TargetKind};
-use super::values::Port;
+use super::values::{Port, redacted};
 use crate::cli::{Cli, ENV_PORT_FALLBACK, ENV_URL, Flag, Sources, env_string};
 
 /// The targets from the command line or `HEALTHPROBE_URL`, bare paths
@@ -44,8 +44,9 @@ pub(super) fn parse_all(
         && (host.is_empty() || host.contains(['/', '?', '#', '@', ' ']))
     {
         bail!(
-            "{}: {host:?} is not a host name or address",
-            src.name(Flag::Host)
+            "{}: {:?} is not a host name or address",
+            src.name(Flag::Host),
+            redacted(host)
         );
     }
     let targets = texts

@@ -11,6 +11,8 @@ use std::time::Duration;
 use anyhow::{Context, Error, Result, anyhow, bail};
 use ureq::http::{HeaderName, HeaderValue};
 
+use iri_string::types::UriStr;
+
 use super::auth::is_secret_header;
 
 /// A URL host without IPv6 brackets: `[::1]` → `::1`.
@@ -138,6 +140,46 @@ impl FromStr for ByteSize {
     }
 }
 
+/// `text` (a URL, perhaps with a password) as a message may show it: the
+/// password of a URL as `***`; text that is not a URL and has an `@` in it
+/// is not repeated at all, since its password cannot be found.
+pub fn redacted(text: &str) -> String {
+    match UriStr::new(text) {
+        // `user:password` is a URI too (scheme `user`): only a URL with an
+        // authority has a password that can be found and masked.
+        Ok(uri) if uri.authority_str().is_some() => {
+            uri.mask_password().replace_password("***").to_string()
+        }
+        _ => masked(text).into_owned(),
+    }
+}
+
+/// `text` for a message about a target that is not a URL: a password
+/// cannot be found in it, so text with an `@` is not repeated, nor the value
+/// of a secret header (`Authorization: …`), nor what follows the colon of
+/// `user:password` (text with a colon, no `/`, and no port after it).
+pub(super) fn masked(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('@') {
+        "(the text, not shown: it may hold a password)".into()
+    } else if let Some((name, _)) = text.split_once(':')
+        && is_secret_header(name.trim())
+    {
+        // A header where a target was expected (`--timeout -H 'Authorization:
+        // …' URL` takes `-H` as the timeout): its value is never shown.
+        format!("{}: <redacted>", name.trim()).into()
+    } else if let Some((user, rest)) = text.split_once(':')
+        && !text.contains('/')
+        && !rest.is_empty()
+        && !rest.bytes().all(|b| b.is_ascii_digit())
+    {
+        // `user:password` (`--user`'s value) where a target was expected:
+        // what follows the colon is not a port, and is never shown.
+        format!("{}:***", abbreviated(user)).into()
+    } else {
+        abbreviated(text)
+    }
+}
+
 /// A TCP port, 1-65535 (the same rule for URLs and for `--port`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Port(pub u16);
@@ -150,12 +192,15 @@ impl FromStr for Port {
     fn from_str(text: &str) -> Result<Self> {
         let digits = text.trim();
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            bail!("{text:?} is not a port number (digits only, RFC 3986)");
+            bail!(
+                "{:?} is not a port number (digits only, RFC 3986)",
+                redacted(text)
+            );
         }
         match digits.parse::<u32>() {
             Ok(p @ 1..=65535) => Ok(Port(p as u16)),
             Ok(p) => bail!("port {p} is outside 1-65535"),
-            Err(_) => bail!("{text:?} is not a port number"),
+            Err(_) => bail!("{:?} is not a port number", redacted(text)),
         }
     }
 }
