@@ -191,25 +191,7 @@ impl Target {
         if kind == TargetKind::Tcp && (!matches!(parts.path, "" | "/") || parts.query.is_some()) {
             bail!("a tcp:// target is only host:port");
         }
-        let url = assemble(&parts, None, &kind)?;
-        // RFC 3986 allows %-escapes in a host name; the HTTP stack (the
-        // `http` crate under ureq and h2) does not, and a probe would fail
-        // later with "invalid authority" instead of here, as bad input.
-        if let Err(e) = url.parse::<ureq::http::Uri>() {
-            bail!(
-                "the host {:?} is not one HTTP clients accept ({e})",
-                parts.host
-            );
-        }
-        let shown = match parts.userinfo {
-            Some(userinfo) => {
-                let user = userinfo.split(':').next().unwrap_or("");
-                let hidden = if userinfo.contains(':') { ":***" } else { "" };
-                assemble(&parts, Some(&format!("{user}{hidden}")), &kind)?
-            }
-            None => url.clone(),
-        };
-        let shown = abbreviated(&shown).into_owned();
+        let (url, shown) = urls(&parts, &kind)?;
         Ok(Target {
             url,
             shown,
@@ -267,6 +249,32 @@ fn bracketed(host: &str) -> String {
     } else {
         host.to_string()
     }
+}
+
+/// The URL requested and the URL as reports show it (`user:***@`, its
+/// start only when long).
+///
+/// # Errors
+/// A URL the HTTP stack does not take: RFC 3986 allows %-escapes in a host
+/// name, the `http` crate under ureq and h2 does not, and a probe would
+/// fail later with "invalid authority" instead of here, as bad input.
+fn urls(parts: &Parts<'_>, kind: &TargetKind) -> Result<(String, String)> {
+    let url = assemble(parts, None, kind)?;
+    if let Err(e) = parts.host.parse::<ureq::http::uri::Authority>() {
+        bail!(
+            "the host {:?} is not one HTTP clients accept ({e})",
+            parts.host
+        );
+    }
+    let shown = match parts.userinfo {
+        Some(userinfo) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            let hidden = if userinfo.contains(':') { ":***" } else { "" };
+            assemble(parts, Some(&format!("{user}{hidden}")), kind)?
+        }
+        None => url.clone(),
+    };
+    Ok((url, abbreviated(&shown).into_owned()))
 }
 
 /// The service of a gRPC target: its path without the leading `/`.
