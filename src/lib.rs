@@ -17,6 +17,9 @@
 
 mod cli;
 mod config;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 mod probe;
 mod report;
 #[cfg(unix)]

@@ -208,52 +208,61 @@ pub struct StderrTrace {
 
 impl Trace for StderrTrace {
     fn event(&self, elapsed: Duration, event: Event<'_>) {
-        let at = format_duration(elapsed);
-        let mut err = std::io::stderr().lock();
-        let _ = match event {
-            Event::Request { method, url } => writeln!(err, "* {at:>8} {method} {url}"),
-            Event::Resolved { host, addrs } => {
-                writeln!(err, "* {at:>8} resolved {host} to {addrs:?}")
-            }
-            Event::Connected { to, tls } => writeln!(
-                err,
-                "* {at:>8} connected to {to}{}",
-                if tls { " (TLS)" } else { "" }
-            ),
-            Event::ConnectFailed { addr, error } => writeln!(err, "* {at:>8} {addr}: {error}"),
-            Event::RequestHead(sent) => {
-                let head = String::from_utf8_lossy(sent);
-                head.split("\r\n")
-                    .take_while(|l| !l.is_empty())
-                    .try_for_each(|line| match line.split_once(':') {
-                        Some((name, _)) if is_secret_header(name.trim()) => {
-                            writeln!(err, "> {name}: <redacted>")
-                        }
-                        _ => writeln!(err, "> {line}"),
-                    })
-            }
-            Event::ResponseHead {
-                version,
-                status,
-                headers,
-            } => writeln!(err, "< {version:?} {status}").and_then(|()| {
-                headers.iter().try_for_each(|(name, value)| {
-                    writeln!(
-                        err,
-                        "< {name}: {}",
-                        String::from_utf8_lossy(value.as_bytes())
-                    )
+        let _ = write_event(&mut std::io::stderr().lock(), &self.style, elapsed, event);
+    }
+}
+
+/// Writes one trace event to `err` as `-v` shows it (lines starting `*`,
+/// `>` or `<`); the values of secret request headers are `<redacted>`.
+///
+/// # Errors
+/// Those of `err`.
+pub fn write_event(
+    err: &mut dyn Write,
+    style: &TextStyle,
+    elapsed: Duration,
+    event: Event<'_>,
+) -> std::io::Result<()> {
+    let at = format_duration(elapsed);
+    match event {
+        Event::Request { method, url } => writeln!(err, "* {at:>8} {method} {url}"),
+        Event::Resolved { host, addrs } => {
+            writeln!(err, "* {at:>8} resolved {host} to {addrs:?}")
+        }
+        Event::Connected { to, tls } => writeln!(
+            err,
+            "* {at:>8} connected to {to}{}",
+            if tls { " (TLS)" } else { "" }
+        ),
+        Event::ConnectFailed { addr, error } => writeln!(err, "* {at:>8} {addr}: {error}"),
+        Event::RequestHead(sent) => {
+            let head = String::from_utf8_lossy(sent);
+            head.split("\r\n")
+                .take_while(|l| !l.is_empty())
+                .try_for_each(|line| match line.split_once(':') {
+                    Some((name, _)) if is_secret_header(name.trim()) => {
+                        writeln!(err, "> {name}: <redacted>")
+                    }
+                    _ => writeln!(err, "> {line}"),
                 })
-            }),
-            Event::Redirect { status, to } => writeln!(err, "* {at:>8} {status} redirect to {to}"),
-            Event::BodyRead(bytes) => writeln!(err, "* {at:>8} read {bytes} body bytes"),
-            Event::AttemptFailed { attempt, check } => {
+        }
+        Event::ResponseHead {
+            version,
+            status,
+            headers,
+        } => writeln!(err, "< {version:?} {status}").and_then(|()| {
+            headers.iter().try_for_each(|(name, value)| {
                 writeln!(
                     err,
-                    "attempt {attempt}: {}",
-                    text_line(check, &self.style, None)
+                    "< {name}: {}",
+                    String::from_utf8_lossy(value.as_bytes())
                 )
-            }
-        };
+            })
+        }),
+        Event::Redirect { status, to } => writeln!(err, "* {at:>8} {status} redirect to {to}"),
+        Event::BodyRead(bytes) => writeln!(err, "* {at:>8} read {bytes} body bytes"),
+        Event::AttemptFailed { attempt, check } => {
+            writeln!(err, "attempt {attempt}: {}", text_line(check, style, None))
+        }
     }
 }

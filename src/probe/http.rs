@@ -172,15 +172,10 @@ fn request_buffer_bytes(config: &Config) -> usize {
     (config.request_head_bytes + 1024).max(4 * 1024)
 }
 
-/// The ureq agent of one check. `rename` maps the `--servername` host of
-/// the request URL back to the host to connect to.
-fn agent(
-    config: &Config,
-    progress: &Arc<Progress>,
-    rename: Option<(String, String)>,
-    deadline: Deadline,
-) -> Agent {
-    let ureq_config = Agent::config_builder()
+/// ureq's settings for a check: statuses and redirects left to the probe,
+/// no proxy but `--proxy`, buffers of a few KiB.
+fn ureq_config(config: &Config) -> ureq::config::Config {
+    Agent::config_builder()
         // Status codes are judged here, not turned into errors.
         .http_status_as_error(false)
         // Redirects are followed here, only to the same host.
@@ -196,7 +191,18 @@ fn agent(
         .max_response_header_size(MAX_RESPONSE_HEAD_BYTES)
         .output_buffer_size(request_buffer_bytes(config))
         .max_idle_connections(0)
-        .build();
+        .build()
+}
+
+/// The ureq agent of one check. `rename` maps the `--servername` host of
+/// the request URL back to the host to connect to.
+fn agent(
+    config: &Config,
+    progress: &Arc<Progress>,
+    rename: Option<(String, String)>,
+    deadline: Deadline,
+) -> Agent {
+    let ureq_config = ureq_config(config);
     let resolver = ProbeResolver {
         progress: progress.clone(),
         fixed: config.resolve.clone(),
@@ -211,6 +217,16 @@ fn agent(
         config: config.tls.client.clone(),
     };
     let progress = progress.clone();
+    // Under `cargo fuzz`: the scripted reply instead of the network.
+    #[cfg(fuzzing)]
+    if let Some((reply, chunk)) = super::replay::http() {
+        let resolver = ProbeResolver {
+            skip: true,
+            ..resolver
+        };
+        let inner = super::replay::ReplayConnector { reply, chunk };
+        return Agent::with_parts(ureq_config, ProbeConnector { inner, progress }, resolver);
+    }
     match &config.unix_socket {
         #[cfg(unix)]
         Some(path) => {

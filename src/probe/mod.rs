@@ -19,6 +19,8 @@ mod http;
 mod judge;
 mod reason;
 mod redirect;
+#[cfg(fuzzing)]
+pub mod replay;
 mod tcp;
 #[cfg(feature = "tls")]
 mod tls;
@@ -116,6 +118,28 @@ pub fn check_once(config: &Config, targets: &[Target], trace: &Arc<dyn Trace>) -
         checks: check_all(config, targets, deadline, trace),
         waited: None,
     }
+}
+
+/// For the fuzz targets: `Location` resolved as a check follows it.
+#[cfg(fuzzing)]
+pub(crate) fn redirect_target(current: &str, location: &str) -> Option<String> {
+    redirect::next(current, location)
+}
+
+/// For the fuzz targets: a response judged as a check judges it.
+#[cfg(fuzzing)]
+pub(crate) fn judged(
+    status: u16,
+    body: &[u8],
+    expect: &crate::config::Expectations,
+) -> Option<Failure> {
+    judge::judge(status, body, expect)
+}
+
+/// For the fuzz targets: the body excerpt a check keeps.
+#[cfg(fuzzing)]
+pub(crate) fn body_excerpt(body: &[u8]) -> Option<String> {
+    judge::excerpt(body)
 }
 
 /// Checks `targets` concurrently (one thread each when there are several),

@@ -81,6 +81,12 @@ async fn call(
     deadline: Deadline,
     progress: &Progress,
 ) -> Result<Reply, String> {
+    // Under `cargo fuzz`: h2's server answering the scripted reply, in
+    // memory, instead of the network.
+    #[cfg(fuzzing)]
+    if let Some(io) = super::replay::grpc() {
+        return rpc(io, target, "http", service, config, deadline, progress).await;
+    }
     let describe = |e: ureq::Error| reason::describe(&e, progress.phase(), &deadline);
     let addrs = connect::resolve(
         &target.host,
