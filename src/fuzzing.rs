@@ -36,16 +36,17 @@ pub fn invocation(args: &[OsString]) -> Invoked {
         Ok(invocation) => invocation,
         Err(cli::InvocationError::Display(text)) => return Invoked::Display(text),
         Err(cli::InvocationError::Usage(line)) => {
-            return Invoked::Refused(crate::one_line(&line).into_owned());
+            return Invoked::Refused(crate::error_line(&line));
         }
     };
     match config::from_invocation(invocation) {
         Ok(config) => Invoked::Valid {
             targets: config.targets.iter().map(|t| t.shown.clone()).collect(),
         },
-        Err(error) => {
-            Invoked::Refused(format!("error: {}", crate::one_line(&format!("{error:#}"))))
-        }
+        Err(error) => Invoked::Refused(format!(
+            "error: {}",
+            crate::error_line(&format!("{error:#}"))
+        )),
     }
 }
 

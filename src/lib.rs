@@ -138,7 +138,7 @@ where
             return ExitStatus::Healthy;
         }
         Err(cli::InvocationError::Usage(line)) => {
-            let _ = writeln!(std::io::stderr(), "healthprobe: {}", one_line(&line));
+            let _ = writeln!(std::io::stderr(), "healthprobe: {}", error_line(&line));
             return ExitStatus::Unhealthy;
         }
     };
@@ -149,7 +149,7 @@ where
             let _ = writeln!(
                 std::io::stderr(),
                 "healthprobe: error: {}",
-                one_line(&error)
+                error_line(&error)
             );
             return ExitStatus::Unhealthy;
         }
@@ -186,21 +186,44 @@ where
     }
 }
 
-/// `text` on one line: line breaks and other control characters escaped
-/// as Rust writes them (`\n`), so that a value or path holding one cannot
-/// break an error message in two.
-pub(crate) fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains(char::is_control) {
-        return text.into();
-    }
+/// An error message as it is printed: on one line (line breaks and other
+/// control characters escaped as Rust writes them, `\n`), and with the
+/// password of every `scheme://user:password@` in it shown as `***`,
+/// whichever flag's value echoed it. A value holding a newline or a URL
+/// with credentials, given to any flag, cannot break the line or show the
+/// password.
+pub(crate) fn error_line(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, after) = rest.split_at(i + 3);
+        out.push_str(head);
+        let end = after
+            .find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace())
+            .unwrap_or(after.len());
+        let authority = &after[..end];
+        match authority.rfind('@').map(|at| authority.split_at(at)) {
+            Some((userinfo, host)) if userinfo.contains(':') => {
+                out.push_str(userinfo.split(':').next().unwrap_or_default());
+                out.push_str(":***");
+                out.push_str(host);
+            }
+            _ => out.push_str(authority),
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    if !out.contains(char::is_control) {
+        return out;
+    }
+    let mut escaped = String::with_capacity(out.len() + 8);
+    for c in out.chars() {
         match c.is_control() {
-            true => out.extend(c.escape_default()),
-            false => out.push(c),
+            true => escaped.extend(c.escape_default()),
+            false => escaped.push(c),
         }
     }
-    out.into()
+    escaped
 }
 
 /// Replaces this process with `program` (looked up on PATH) and `args`,
@@ -237,4 +260,30 @@ fn cannot_run(program: &OsString, error: &std::io::Error) -> ExitStatus {
         program.to_string_lossy()
     );
     ExitStatus::Unhealthy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_lines_are_one_line_without_passwords() {
+        for (text, want) in [
+            ("plain", "plain"),
+            ("a\nb\tc", "a\\nb\\tc"),
+            (
+                "--retry: \"http://user:s3cr3t@127.0.0.1:8080/health\" is not a whole number",
+                "--retry: \"http://user:***@127.0.0.1:8080/health\" is not a whole number",
+            ),
+            ("\"http://u:p@h\" bad", "\"http://u:***@h\" bad"),
+            (
+                "http://u:p:q@h?x http://u@h/ tcp://h:1",
+                "http://u:***@h?x http://u@h/ tcp://h:1",
+            ),
+            ("grpc://a:b@c@d/x", "grpc://a:***@d/x"),
+            ("://", "://"),
+        ] {
+            assert_eq!(error_line(text), want, "{text}");
+        }
+    }
 }

@@ -260,3 +260,17 @@ fn errors_are_one_line_and_mask_passwords_whatever_a_value_holds() {
     out.expect(1, QUICK)
         .stderr_has("\"user:***\" is not a port number");
 }
+
+/// Any flag whose bad value is echoed in its error showed a URL's password
+/// whole (`--expect-status http://user:s3cr3t@…`, `--retry`, `--method`):
+/// found by the invocation fuzz target's second 10-minute run. Every error
+/// line now shows `user:***@`, whichever flag echoed the value.
+#[test]
+fn a_password_in_any_flags_bad_value_is_not_shown() {
+    let url = "http://user:s3cr3t@127.0.0.1:1/health";
+    for flag in ["--expect-status", "--retry", "--method", "--max-redirs", "--timeout"] {
+        let out = run(probe().args([flag, url, "http://127.0.0.1:1/"]));
+        out.expect(1, QUICK).stderr_has("user:***@127.0.0.1:1");
+        assert!(!out.stderr.contains("s3cr3t"), "{flag}: {out:#?}");
+    }
+}
