@@ -9,9 +9,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::{Context, Error, Result, anyhow, bail};
-use ureq::http::{HeaderName, HeaderValue};
-
 use iri_string::types::UriStr;
+use ureq::http::{HeaderName, HeaderValue};
 
 use super::auth::is_secret_header;
 

@@ -268,7 +268,13 @@ fn errors_are_one_line_and_mask_passwords_whatever_a_value_holds() {
 #[test]
 fn a_password_in_any_flags_bad_value_is_not_shown() {
     let url = "http://user:s3cr3t@127.0.0.1:1/health";
-    for flag in ["--expect-status", "--retry", "--method", "--max-redirs", "--timeout"] {
+    for flag in [
+        "--expect-status",
+        "--retry",
+        "--method",
+        "--max-redirs",
+        "--timeout",
+    ] {
         let out = run(probe().args([flag, url, "http://127.0.0.1:1/"]));
         out.expect(1, QUICK).stderr_has("user:***@127.0.0.1:1");
         assert!(!out.stderr.contains("s3cr3t"), "{flag}: {out:#?}");
