@@ -242,14 +242,16 @@ fn a_percent_encoded_host_is_refused_as_bad_input() {
 
 /// A path with a newline in it (`HEALTHPROBE_CACERT=$'\n'`) broke the error
 /// in two lines; every error is one line, whatever a value holds. Found by
-/// the invocation fuzz target. The same for a `--host` or `--port` value
+/// the invocation fuzz target with `HEALTHPROBE_CACERT`; tested with
+/// `HEALTHPROBE_OUTPUT`, which the build without TLS has too. The same for a `--host` or `--port` value
 /// holding a URL with a password, which was shown whole.
 #[test]
 fn errors_are_one_line_and_mask_passwords_whatever_a_value_holds() {
     let out = run(probe()
-        .env("HEALTHPROBE_CACERT", "\n")
-        .arg("https://127.0.0.1:1/"));
-    out.expect(1, QUICK).stderr_has("HEALTHPROBE_CACERT: \\n: ");
+        .env("HEALTHPROBE_OUTPUT", "/nonexistent/a\nb")
+        .arg("http://127.0.0.1:1/"));
+    out.expect(1, QUICK)
+        .stderr_has("HEALTHPROBE_OUTPUT: /nonexistent/a\\nb: ");
     assert_eq!(out.stderr.lines().count(), 1, "{out:#?}");
     for flag in ["--host", "--port"] {
         let out = run(probe().args([flag, "http://user:s3cr3t@127.0.0.1:1/", "/health"]));
