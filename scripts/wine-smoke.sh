@@ -95,6 +95,8 @@ not_on_windows=(
   hostile::sigint_while_waiting hostile::sigterm_while_waiting
   # A 64 KiB URL: Windows command lines end at 32,767 characters.
   regressions::a_long_url_or_header_is_sent_whole
+  # /dev/zero is a Unix device (the 4 MiB PEM limit is the same code).
+  regressions::an_endless_pem_file_is_refused
   # Not inapplicable but slow: 2,000 probe processes, each a wine start
   # (about 100 s here); the reply parser is the same code the Linux and
   # qemu runs of this test exercise.
