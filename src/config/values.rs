@@ -153,7 +153,8 @@ pub fn redacted(text: &str) -> String {
     }
 }
 
-/// `text` for a message about a target that is not a URL: a password
+/// `text` for a message about a value that is not a URL (a target, a
+/// port): a password
 /// cannot be found in it, so text with an `@` is not repeated, nor the value
 /// of a secret header (`Authorization: …`), nor what follows the colon of
 /// `user:password` (text with a colon, no `/`, and no port after it).
