@@ -49,8 +49,9 @@ const LAST_ATTEMPT: Duration = Duration::from_millis(100);
 /// attempts, at once). The wait is used to its end:
 /// when less than an interval remains, the pause is cut so that one last
 /// attempt starts [`LAST_ATTEMPT`] before the end, with its deadline cut to
-/// the end of the wait; no attempt outlives the wait, and a failing probe
-/// returns at its end, not before. Only
+/// the end of the wait; no attempt outlives the wait, none starts after it
+/// (a process stopped past the end keeps its last real attempts), and a
+/// failing probe returns at its end, not before. Only
 /// targets not yet healthy are checked again; every failure (refused, DNS,
 /// timeout, a bad status) is retried alike. The verdict holds each
 /// target's last check. Events go to `trace`.
@@ -68,27 +69,7 @@ pub fn run(config: &Config, trace: &Arc<dyn Trace>) -> Verdict {
     let mut attempt = 0u32;
     loop {
         attempt += 1;
-        let pending: Vec<usize> = (0..last.len())
-            .filter(|&i| !last[i].as_ref().is_some_and(Check::healthy))
-            .collect();
-        let targets: Vec<Target> = pending.iter().map(|&i| config.targets[i].clone()).collect();
-        let time = Deadline::new(config.timeout, config.connect_timeout, Some(end));
-        for (i, mut check) in pending
-            .into_iter()
-            .zip(check_all(config, &targets, time, trace))
-        {
-            check.attempts = last[i].as_ref().map_or(1, |c| c.attempts + 1);
-            if !check.healthy() && trace.enabled() {
-                trace.event(
-                    check.elapsed,
-                    Event::AttemptFailed {
-                        attempt,
-                        check: &check,
-                    },
-                );
-            }
-            last[i] = Some(check);
-        }
+        check_pending(config, &mut last, attempt, end, trace);
         let mut verdict = Verdict {
             checks: last.iter().flatten().cloned().collect(),
             waited: None,
@@ -106,6 +87,45 @@ pub fn run(config: &Config, trace: &Arc<dyn Trace>) -> Verdict {
             return verdict;
         }
         std::thread::sleep(config.interval.min(left - last_attempt));
+        if Instant::now() >= end {
+            // Stopped or starved past the end (SIGSTOP, a frozen host): no
+            // attempt without time; the last real ones stand.
+            verdict.waited = Some(start.elapsed());
+            return verdict;
+        }
+    }
+}
+
+/// Attempt number `attempt` of a `--wait`: checks the targets whose last
+/// check (in `last`, one per target) is not healthy, within `--timeout` cut
+/// to `end`, and puts each new check in its place.
+fn check_pending(
+    config: &Config,
+    last: &mut [Option<Check>],
+    attempt: u32,
+    end: Instant,
+    trace: &Arc<dyn Trace>,
+) {
+    let pending: Vec<usize> = (0..last.len())
+        .filter(|&i| !last[i].as_ref().is_some_and(Check::healthy))
+        .collect();
+    let targets: Vec<Target> = pending.iter().map(|&i| config.targets[i].clone()).collect();
+    let time = Deadline::new(config.timeout, config.connect_timeout, Some(end));
+    for (i, mut check) in pending
+        .into_iter()
+        .zip(check_all(config, &targets, time, trace))
+    {
+        check.attempts = last[i].as_ref().map_or(1, |c| c.attempts + 1);
+        if !check.healthy() && trace.enabled() {
+            trace.event(
+                check.elapsed,
+                Event::AttemptFailed {
+                    attempt,
+                    check: &check,
+                },
+            );
+        }
+        last[i] = Some(check);
     }
 }
 

@@ -203,3 +203,54 @@ fn dns_failures_are_retried_until_the_wait_ends() {
     assert!(attempts >= 3, "{attempts} attempts: {out:#?}");
     out.stdout_has("could not resolve host");
 }
+
+/// A probe stopped (SIGSTOP, a frozen host) past the end of its wait makes
+/// no attempt with no time left when it runs again: the verdict is the last
+/// real attempt's (here a 503), not "timed out after 0µs".
+#[cfg(unix)]
+#[test]
+fn a_probe_stopped_past_the_end_of_its_wait_makes_no_attempt_without_time() {
+    use std::io::Read;
+    use std::time::Instant;
+    let server = Scripted::reply(response("503 Service Unavailable", "", "loading"));
+    let mut child = crate::support::probe_command()
+        .args([
+            "--wait",
+            "1s",
+            "--interval",
+            "400ms",
+            "-o",
+            "json",
+            &server.url("/"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Stopped once the first attempt has had its answer, for longer than
+    // the wait.
+    let start = Instant::now();
+    while server.connections() == 0 && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    let pid = child.id() as libc::pid_t;
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);
+    std::thread::sleep(Duration::from_millis(1500));
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGCONT) }, 0);
+    let status = child.wait().expect("wait");
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut stdout)
+        .expect("read");
+    assert_eq!(status.code(), Some(1), "{stdout}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    let check = &doc["checks"][0];
+    assert_eq!(check["status"], 503, "{stdout}");
+    assert_eq!(check["attempts"], 1, "{stdout}");
+    assert_eq!(server.connections(), 1);
+}
