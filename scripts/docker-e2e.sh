@@ -26,7 +26,6 @@
 # says so in one line and exits 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
 
 source scripts/lib.sh
 source scripts/docker-lib.sh
@@ -61,7 +60,7 @@ wait_for() { docker_wait_health "$@"; }
 # mean "the image's 30s"); the check itself (the
 # CMD, the probe's ENV) is the image's, from Dockerfile.example.
 interval=1; retries=2; load_delay=3
-timing=(--health-interval=${interval}s --health-timeout=3s --health-retries=$retries --health-start-period=30s)
+timing=(--health-interval="${interval}s" --health-timeout=3s --health-retries="$retries" --health-start-period=30s)
 # Every container runs as careful operators run theirs: a read-only root,
 # nobody's uid, no capabilities, no privilege gain, 16 MiB of memory and 32
 # processes at most. The probe needs none of what is taken away.
@@ -76,7 +75,7 @@ docker run -d --network none "${hardened[@]}" --name "$app" -e LOAD_DELAY=$load_
   || fail "the container is not hardened: $(docker inspect --format '{{json .HostConfig}}' "$app")"
 first=$(status "$app")
 [ "$first" = starting ] || fail "first status is $first, want starting"
-t_healthy=$(wait_for "$app" healthy 20) || fail "not healthy within 20 s: $(health "$app")"
+wait_for "$app" healthy 20 >/dev/null || fail "not healthy within 20 s: $(health "$app")"
 at_healthy=$(since "$t_start")
 python3 - "$at_healthy" "$load_delay" <<'PY' || fail "healthy after ${at_healthy}s, load delay ${load_delay}s"
 import sys
@@ -90,7 +89,6 @@ log "healthy ${at_healthy}s after start (model load delay ${load_delay}s)"
 # image's HEALTHPROBE_EXPECT_JSON.
 docker exec "$app" /healthprobe -q --expect-json /failing=true http://127.0.0.1:8000/admin/fail \
   || fail "could not flip the service"
-t_flip=$(now)
 limit=$(( interval * retries + 4 ))
 took=$(wait_for "$app" unhealthy "$limit") || fail "not unhealthy within ${limit}s of the flip: $(health "$app")"
 at_unhealthy=$(since "$t_start")

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by docker-e2e.sh and image-e2e.sh: a Docker engine to test against.
 #
 #   docker_engine_up LOG      uses an engine that answers; else starts dockerd

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the scripts: what they share about the build.
 #
 #   target_dir             prints cargo's target directory (honours
@@ -52,6 +53,8 @@
 script=$(basename "$0" .sh)
 # Eight Linux architectures, as grpc_health_probe, microcheck and wait4x
 # ship: static musl executables.
+# The scripts that source this file read these lists.
+# shellcheck disable=SC2034
 release_triples=(
   x86_64-unknown-linux-musl aarch64-unknown-linux-musl i686-unknown-linux-musl
   armv7-unknown-linux-musleabihf arm-unknown-linux-musleabihf
@@ -60,9 +63,11 @@ release_triples=(
 # macOS, x86_64 and Apple silicon: cross-linked by zig, built and checked
 # here but never run (no macOS machine); the macOS job of
 # .github/workflows/ci.yml runs `cargo test` on both.
+# shellcheck disable=SC2034
 other_triples=(x86_64-apple-darwin aarch64-apple-darwin)
 # Windows: x86_64 linked by Debian's mingw-w64 (stable), aarch64 by zig
 # (the gnullvm target: LLVM's libc++/mingw runtime, which zig brings).
+# shellcheck disable=SC2034
 windows_triples=(x86_64-pc-windows-gnu aarch64-pc-windows-gnullvm)
 # rustup serves no prebuilt standard library for these on the machines this
 # is built on (armv7 gives 404), so std is built from source, which needs a
@@ -104,6 +109,9 @@ expect() {
   shift
   t0=$(date +%s%N)
   set +e
+  # $probe: the caller's probe command line (a runner and the binary), split
+  # on purpose.
+  # shellcheck disable=SC2154,SC2086
   out=$(env -i $probe "$@" 2>&1)
   got=$?
   set -e

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced after scripts/lib.sh by nginx-smoke.sh, bench.sh, probe-cost.sh
 # and link-order.sh: a throwaway nginx on loopback.
 #
