@@ -156,16 +156,19 @@ echo "bench: idle supervisor: $idle_rss KiB peak RSS, $idle_cpu s CPU in 60 s"
 
 # ---- BENCHMARKS.md ------------------------------------------------------------------------------------
 version() { "$@" 2>&1 | head -1; }
+# The sections written by hand (soak, fuzzing, reproducible builds) follow a
+# marker line at the end; they are carried over as they are.
+kept=$(sed -n '/^<!-- Written by hand below this line/,$p' BENCHMARKS.md 2>/dev/null || true)
 commas() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
 {
   echo "# Benchmarks"
   echo
   echo "What one healthy probe of nginx on loopback costs. Produced by \`bash scripts/bench.sh\`"
-  echo "(one run; do not edit by hand). Instructions are callgrind's count (the least of 3 runs);"
-  echo "peak RSS is the median of 15 runs of \`/usr/bin/time -f %M\`; wall time is hyperfine's mean"
-  echo "over at least 300 runs, given as a ratio to healthprobe in the same run because absolute"
-  echo "times drift on shared machines; image bytes are the binary plus every shared library that"
-  echo "\`ldd\` lists."
+  echo "(one run; do not edit by hand, but for the sections after Machine, which it keeps)."
+  echo "Instructions are callgrind's count (the least of 3 runs); peak RSS is the median of 15"
+  echo "runs of \`/usr/bin/time -f %M\`; wall time is hyperfine's mean over at least 300 runs, given"
+  echo "as a ratio to healthprobe in the same run because absolute times drift on shared machines;"
+  echo "image bytes are the binary plus every shared library that \`ldd\` lists."
   echo
   echo "| tool | instructions per probe | peak RSS | wall time (ratio to healthprobe) | bytes added to an image |"
   echo "|---|---:|---:|---:|---:|"
@@ -249,6 +252,10 @@ PY
   echo "- $(version /usr/bin/curl --version | cut -d' ' -f1-2); $(version /usr/bin/wget --version | cut -d' ' -f1-3); $(version /bin/busybox | cut -d' ' -f1-2)"
   echo "- $(valgrind --version); $(hyperfine --version)"
   echo "- $(date -u +%Y-%m-%d)"
+  if [ -n "$kept" ]; then
+    echo
+    echo "$kept"
+  fi
 } > BENCHMARKS.md.new
 mv BENCHMARKS.md.new BENCHMARKS.md
 cat BENCHMARKS.md
