@@ -36,10 +36,15 @@
 #   qemu_of TRIPLE         the qemu-user command that runs it (for armv6
 #                          with -cpu arm1176, the Pi Zero/1 CPU: qemu's
 #                          default arm CPU would run armv7 instructions)
-#   build_release TRIPLE   builds the release binary of TRIPLE in cargo's
-#                          target directory (installing the toolchain and
-#                          rustup target it needs), with its dependency
-#                          list embedded (cargo-auditable)
+#   build_kind TRIPLE      how TRIPLE is built: build-std, zig, plain, or
+#                          the macOS triple itself (its own deployment target)
+#   build_release TRIPLE…  builds the release binaries of TRIPLEs, all of one
+#                          build_kind, in one cargo invocation (cargo runs
+#                          one target's single-threaded LTO beside another's
+#                          compiling), in cargo's target directory
+#                          (installing the toolchain and rustup targets they
+#                          need), each with its dependency list embedded
+#                          (cargo-auditable)
 #   log TEXT, fail TEXT    a line on stdout, or a FAIL line on stderr and
 #                          exit 1, each behind the script's name
 #   since T0               seconds since T0 (`date +%s.%N`), to 0.1 s
@@ -164,29 +169,40 @@ qemu_of() {
   esac
 }
 
+build_kind() {
+  if needs_build_std "$1"; then echo build-std; return; fi
+  case "$1" in
+    *-apple-darwin) echo "$1" ;;
+    x86_64-unknown-linux-* | x86_64-pc-windows-gnu) echo plain ;;
+    *) echo zig ;;
+  esac
+}
+
 build_release() {
-  local triple=$1
-  if needs_build_std "$triple"; then
+  local kind t args=(--quiet --release --locked --bin healthprobe)
+  kind=$(build_kind "$1")
+  for t in "$@"; do
+    [ "$(build_kind "$t")" = "$kind" ] || fail "build_release: $t is not built like $1"
+    args+=(--target "$t")
+  done
+  if [ "$kind" = build-std ]; then
     rustup toolchain list | grep -q "^$build_std_toolchain" \
       || rustup toolchain install "$build_std_toolchain" --profile minimal --component rust-src
     # `cargo auditable` would pass its own cargo on in CARGO; calling the
     # binary directly lets it run cargo-zigbuild instead (cargo-auditable
-    # 0.7.3 and later). The target's rustflags are in .cargo/config.toml.
+    # 0.7.3 and later). The targets' rustflags are in .cargo/config.toml.
     RUSTUP_TOOLCHAIN=$build_std_toolchain CARGO=cargo-zigbuild cargo-auditable auditable build \
-      --quiet --release --locked --target "$triple" --bin healthprobe -Z build-std=std,panic_abort
+      "${args[@]}" -Z build-std=std,panic_abort
     return
   fi
-  rustup_targets "$triple"
-  case "$triple" in
+  rustup_targets "$@"
+  case "$kind" in
     # zig would stamp its own newest macOS as the minimum: the oldest each
     # architecture's Rust std supports instead.
-    x86_64-apple-darwin) MACOSX_DEPLOYMENT_TARGET=10.12 CARGO=cargo-zigbuild cargo-auditable auditable build \
-      --quiet --release --locked --target "$triple" --bin healthprobe ;;
-    aarch64-apple-darwin) MACOSX_DEPLOYMENT_TARGET=11.0 CARGO=cargo-zigbuild cargo-auditable auditable build \
-      --quiet --release --locked --target "$triple" --bin healthprobe ;;
-    x86_64-unknown-linux-* | x86_64-pc-windows-gnu)
-      cargo auditable build --quiet --release --locked --target "$triple" --bin healthprobe ;;
-    *) CARGO=cargo-zigbuild cargo-auditable auditable build --quiet --release --locked --target "$triple" --bin healthprobe ;;
+    x86_64-apple-darwin) MACOSX_DEPLOYMENT_TARGET=10.12 CARGO=cargo-zigbuild cargo-auditable auditable build "${args[@]}" ;;
+    aarch64-apple-darwin) MACOSX_DEPLOYMENT_TARGET=11.0 CARGO=cargo-zigbuild cargo-auditable auditable build "${args[@]}" ;;
+    plain) cargo auditable build "${args[@]}" ;;
+    *) CARGO=cargo-zigbuild cargo-auditable auditable build "${args[@]}" ;;
   esac
 }
 

@@ -74,12 +74,25 @@ rm -rf dist/healthprobe-* dist/healthprobe_* dist/healthprobe.1 dist/completions
 # A reproducible SBOM timestamp: the commit's.
 SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || date +%s)
 export SOURCE_DATE_EPOCH
+# One cargo invocation per kind of build (scripts/lib.sh build_kind), in
+# the order the kinds first appear.
+kinds=()
 for triple in "${triples[@]}"; do
+  kind=$(build_kind "$triple")
+  [[ " ${kinds[*]} " == *" $kind "* ]] || kinds+=("$kind")
+done
+for kind in "${kinds[@]}"; do
+  group=()
+  for triple in "${triples[@]}"; do
+    if [ "$(build_kind "$triple")" = "$kind" ]; then group+=("$triple"); fi
+  done
   t0=$(date +%s.%N)
-  build_release "$triple"
-  exe=$(exe_suffix "$triple")
-  cp "$tdir/$triple/release/healthprobe$exe" "dist/healthprobe-$version-$triple$exe"
-  log "built $triple in $(since "$t0") s"
+  build_release "${group[@]}"
+  for triple in "${group[@]}"; do
+    exe=$(exe_suffix "$triple")
+    cp "$tdir/$triple/release/healthprobe$exe" "dist/healthprobe-$version-$triple$exe"
+  done
+  log "built ${group[*]} ($kind) in $(since "$t0") s"
 done
 log "SBOM"
 sbom_dir=$(mktemp -d)
