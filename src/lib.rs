@@ -191,7 +191,10 @@ where
 /// password of every `scheme://user:password@` in it shown as `***`,
 /// whichever flag's value echoed it. A value holding a newline or a URL
 /// with credentials, given to any flag, cannot break the line or show the
-/// password.
+/// password. The password is taken to run to the last `@` before
+/// whitespace or a quote, so one holding `/`, `?` or `#` (which RFC 3986
+/// would end the authority at) is masked too; a URL with a port and an `@`
+/// in its path or query (`h:8080/?to=a@b`) is masked as well, on purpose.
 pub(crate) fn error_line(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     let mut rest = text;
@@ -199,16 +202,16 @@ pub(crate) fn error_line(text: &str) -> String {
         let (head, after) = rest.split_at(i + 3);
         out.push_str(head);
         let end = after
-            .find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace())
+            .find(|c: char| c == '"' || c.is_whitespace())
             .unwrap_or(after.len());
-        let authority = &after[..end];
-        match authority.rfind('@').map(|at| authority.split_at(at)) {
+        let url = &after[..end];
+        match url.rfind('@').map(|at| url.split_at(at)) {
             Some((userinfo, host)) if userinfo.contains(':') => {
                 out.push_str(userinfo.split(':').next().unwrap_or_default());
                 out.push_str(":***");
                 out.push_str(host);
             }
-            _ => out.push_str(authority),
+            _ => out.push_str(url),
         }
         rest = &after[end..];
     }
@@ -281,6 +284,16 @@ mod tests {
                 "http://u:***@h?x http://u@h/ tcp://h:1",
             ),
             ("grpc://a:b@c@d/x", "grpc://a:***@d/x"),
+            // A password holding `/`, `?` or `#`.
+            (
+                "--retry: \"http://user:pa/ss@127.0.0.1:9/h\" is not a whole number",
+                "--retry: \"http://user:***@127.0.0.1:9/h\" is not a whole number",
+            ),
+            ("http://u:a?b#c@h/", "http://u:***@h/"),
+            (
+                "\"http://u:a/b@h\", \"http://h/\"",
+                "\"http://u:***@h\", \"http://h/\"",
+            ),
             ("://", "://"),
         ] {
             assert_eq!(error_line(text), want, "{text}");

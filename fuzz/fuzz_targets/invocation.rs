@@ -61,6 +61,9 @@ const SECRETS: &[&[&str]] = &[
     &["-u", "admin:s3cr3t-pw"],
     &["http://user:s3cr3t@127.0.0.1:8080/health"],
     &["--proxy", "http://user:s3cr3t@127.0.0.1:3128"],
+    // Unencoded `/` and `#` in a password: not a URL's password to a parser.
+    &["http://user:pa/s3cr3t@127.0.0.1:8080/health"],
+    &["--proxy", "http://user:pa#s3cr3t@127.0.0.1:3128"],
 ];
 
 #[derive(Arbitrary, Debug)]

@@ -282,3 +282,16 @@ fn a_password_in_any_flags_bad_value_is_not_shown() {
         assert!(!out.stderr.contains("s3cr3t"), "{flag}: {out:#?}");
     }
 }
+
+/// A password holding `/`, `?` or `#` (unencoded, which RFC 3986 does not
+/// allow in userinfo, so no URL parser finds it) was shown whole when a
+/// flag's error echoed it: `--retry "http://user:s3/cr3t@…"`.
+#[test]
+fn a_password_holding_a_slash_in_a_bad_value_is_not_shown() {
+    for password in ["s3/cr3t", "s3?cr3t", "s3#cr3t"] {
+        let url = format!("http://user:{password}@127.0.0.1:1/health");
+        let out = run(probe().args(["--retry", &url, "http://127.0.0.1:1/"]));
+        out.expect(1, QUICK).stderr_has("user:***@127.0.0.1:1");
+        assert!(!out.stderr.contains("cr3t"), "{password}: {out:#?}");
+    }
+}
