@@ -1,7 +1,6 @@
 //! `healthprobe [OPTIONS] TARGET... -- CMD [ARG...]`: once every target is
 //! healthy, healthprobe replaces itself with CMD (same PID, no child).
 
-use std::io::Read;
 use std::process::Stdio;
 
 use crate::support::{self, QUICK, Scripted, closed_port, probe, probe_command, response, run};
@@ -16,7 +15,7 @@ fn healthy_server() -> Scripted {
 #[test]
 fn the_command_replaces_the_probe_with_the_same_pid_and_its_exit_status_comes_through() {
     let server = healthy_server();
-    let mut child = probe_command()
+    let child = probe_command()
         .env("PATH", PATH)
         .args([
             &server.url("/health"),
@@ -29,15 +28,9 @@ fn the_command_replaces_the_probe_with_the_same_pid_and_its_exit_status_comes_th
         .spawn()
         .expect("spawn the probe");
     let pid = child.id();
-    let status = child.wait().expect("wait");
-    let mut stdout = String::new();
-    child
-        .stdout
-        .take()
-        .expect("stdout")
-        .read_to_string(&mut stdout)
-        .expect("read stdout");
-    assert_eq!(status.code(), Some(7), "{stdout}");
+    let out = child.wait_with_output().expect("wait");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(7), "{stdout}");
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{stdout}");
     assert!(

@@ -210,10 +210,9 @@ fn dns_failures_are_retried_until_the_wait_ends() {
 #[cfg(unix)]
 #[test]
 fn a_probe_stopped_past_the_end_of_its_wait_makes_no_attempt_without_time() {
-    use std::io::Read;
     use std::time::Instant;
     let server = Scripted::reply(response("503 Service Unavailable", "", "loading"));
-    let mut child = crate::support::probe_command()
+    let child = crate::support::probe_command()
         .args([
             "--wait",
             "1s",
@@ -239,15 +238,9 @@ fn a_probe_stopped_past_the_end_of_its_wait_makes_no_attempt_without_time() {
     std::thread::sleep(Duration::from_millis(1500));
     // SAFETY: as above.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGCONT) }, 0);
-    let status = child.wait().expect("wait");
-    let mut stdout = String::new();
-    child
-        .stdout
-        .take()
-        .expect("stdout")
-        .read_to_string(&mut stdout)
-        .expect("read");
-    assert_eq!(status.code(), Some(1), "{stdout}");
+    let out = child.wait_with_output().expect("wait");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
     let doc: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
     let check = &doc["checks"][0];
     assert_eq!(check["status"], 503, "{stdout}");
