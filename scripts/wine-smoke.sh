@@ -112,29 +112,9 @@ skips=()
 for t in "${not_on_windows[@]}"; do skips+=(--skip "$t"); done
 # Wine itself sometimes stalls for a second or two (CI run of 4c6ecbc: a
 # probe started 2 s late, another made 2 attempts in a 1 s wait at a 300 ms
-# interval, both at the same moment; native and qemu runs of the same tests
-# passed). Tests whose bounds are tied to the clock fail then, so a test
-# that fails is run once more, alone, and passes only if it passes then;
-# more than three failures, or one that fails twice, fail the script, and
-# every re-run is named in the log.
-suite() {
-  HEALTHPROBE_TEST_BIN="$(realpath "$HEALTHPROBE_BIN")" HEALTHPROBE_TEST_RUNNER="$prefix/run" \
-    HEALTHPROBE_TEST_TARGET=$triple cargo test --quiet --test it -- "$@"
-}
+# interval, both at the same moment), so a test that fails is run once
+# more, alone (rerun_failed_once, scripts/lib.sh).
 t0=$(date +%s.%N)
-out="$prefix/suite.log"
-# (pipefail: the pipeline fails when the suite does.)
-if ! suite "${skips[@]}" 2>&1 | tee "$out"; then
-  # cargo test lists the failed tests, indented, after the last "failures:".
-  mapfile -t failed < <(awk '/^failures:$/ {n = NR} {line[NR] = $0}
-    END {for (i = n + 1; i <= NR && line[i] ~ /^    [a-z_:]+$/; i++) {sub(/^ +/, "", line[i]); print line[i]}}' "$out")
-  if [ "${#failed[@]}" -lt 1 ] || [ "${#failed[@]}" -gt 3 ]; then
-    fail "${#failed[@]} tests failed under wine (more than three, or none named): not re-run"
-  fi
-  for t in "${failed[@]}"; do
-    log "re-running $t alone after a failure under wine"
-    suite --exact "$t" --test-threads 1 || fail "$t failed twice under wine"
-    log "RE-RUN PASSED: $t (failed once under wine, passed alone)"
-  done
-fi
+HEALTHPROBE_TEST_BIN="$(realpath "$HEALTHPROBE_BIN")" HEALTHPROBE_TEST_RUNNER="$prefix/run" \
+  HEALTHPROBE_TEST_TARGET=$triple rerun_failed_once "under wine" cargo test --quiet --test it -- "${skips[@]}"
 log "the integration suite under wine passed in $(since "$t0") s (${#not_on_windows[@]} filters left out)"

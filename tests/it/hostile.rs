@@ -481,12 +481,23 @@ fn two_thousand_mutated_responses_exit_0_or_1_within_the_deadline() {
                 scope.spawn(move || {
                     let mut failures = Vec::new();
                     for n in (w..CASES).step_by(workers) {
-                        let out = run(probe().args([
-                            "--timeout",
-                            "700ms",
-                            "--follow-redirects",
-                            &format!("{base}/{n}"),
-                        ]));
+                        let probe_case = || {
+                            run(probe().args([
+                                "--timeout",
+                                "700ms",
+                                "--follow-redirects",
+                                &format!("{base}/{n}"),
+                            ]))
+                        };
+                        let mut out = probe_case();
+                        // A stall of the whole machine (seen in CI under
+                        // qemu: four probes 1 s late at one moment) delays
+                        // one run; a probe that overruns its deadline
+                        // overruns it every time. So a case over the bound
+                        // is probed once more and fails if over it again.
+                        if out.elapsed > timeout + SLACK {
+                            out = probe_case();
+                        }
                         let bad_code = !matches!(out.code, Some(0 | 1));
                         let too_slow = out.elapsed > timeout + SLACK;
                         let panicked =
