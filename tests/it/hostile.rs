@@ -473,6 +473,16 @@ fn two_thousand_mutated_responses_exit_0_or_1_within_the_deadline() {
     });
     let timeout = Duration::from_millis(700);
     let base = server.url("");
+    // Under qemu the first 500 cases (about 15 s, where all 2,000 took 56 s
+    // of each 75-100 s suite): that run is there for what an architecture
+    // changes (word size, byte order), and the parser's cases are the same
+    // code the native run puts through all 2,000.
+    let probed = if under_runner() {
+        note("cases 500 to 1,999 not probed under a runner (the native run probes all 2,000)");
+        500
+    } else {
+        CASES
+    };
     let workers = 4;
     let failures: Vec<String> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
@@ -480,7 +490,7 @@ fn two_thousand_mutated_responses_exit_0_or_1_within_the_deadline() {
                 let (base, cases) = (&base, &cases);
                 scope.spawn(move || {
                     let mut failures = Vec::new();
-                    for n in (w..CASES).step_by(workers) {
+                    for n in (w..probed).step_by(workers) {
                         let probe_case = || {
                             run(probe().args([
                                 "--timeout",
@@ -520,11 +530,11 @@ fn two_thousand_mutated_responses_exit_0_or_1_within_the_deadline() {
     });
     assert!(
         failures.is_empty(),
-        "{} of {CASES} failed:\n{}",
+        "{} of {probed} failed:\n{}",
         failures.len(),
         failures.join("\n")
     );
-    assert!(server.connections() >= CASES);
+    assert!(server.connections() >= probed);
 }
 
 // ---- the environment -----------------------------------------------------------
