@@ -73,14 +73,27 @@ fn build_facts() {
     println!("cargo:rerun-if-env-changed=HEALTHPROBE_COMMIT");
     let dir = env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
     let git = Path::new(&dir).join(".git");
-    // A new commit changes HEAD or the branch it names.
-    for file in ["HEAD", "packed-refs"] {
-        println!("cargo:rerun-if-changed={}", git.join(file).display());
-    }
+    // A new commit changes HEAD or the branch it names. Only paths that
+    // exist are watched: while a watched path is missing, cargo reruns the
+    // build script on every build, and healthprobe is compiled again each
+    // time (a checkout whose refs were never packed has no packed-refs).
+    let watch = |path: &Path| {
+        if path.exists() {
+            println!("cargo:rerun-if-changed={}", path.display());
+        }
+    };
+    watch(&git.join("HEAD"));
+    watch(&git.join("packed-refs"));
     if let Ok(head) = std::fs::read_to_string(git.join("HEAD"))
         && let Some(reference) = head.trim().strip_prefix("ref: ")
     {
-        println!("cargo:rerun-if-changed={}", git.join(reference).display());
+        // A packed branch has no file of its own until its next commit
+        // writes one: then the directory it is written to is watched.
+        let branch = git.join(reference);
+        match branch.parent() {
+            Some(dir) if !branch.exists() => watch(dir),
+            _ => watch(&branch),
+        }
     }
     let commit = env::var("HEALTHPROBE_COMMIT")
         .ok()
