@@ -78,13 +78,13 @@ docker_wait_health() {
 }
 
 docker_example_image() {
-  local name=$1 ctx=$2 triple=x86_64-unknown-linux-musl tdir
+  local name=$1 ctx=$2 triple=x86_64-unknown-linux-musl tdir probe
   # Apart, as Dockerfile.example builds them: together, the example's
   # dev-dependencies would unify features into healthprobe.
-  cargo build --quiet --release --target "$triple" --bin healthprobe
+  probe=$(native_release)
   tdir=$(target_dir)
   mkdir -p "$ctx"
-  cp "${HEALTHPROBE_E2E_PROBE:-$tdir/$triple/release/healthprobe}" "$ctx/healthprobe"
+  cp "${HEALTHPROBE_E2E_PROBE:-$probe}" "$ctx/healthprobe"
   cargo build --quiet --release --target "$triple" --example health_server
   cp "$tdir/$triple/release/examples/health_server" "$ctx/health_server"
   awk '

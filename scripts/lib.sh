@@ -6,8 +6,10 @@
 #                          asked, nothing is assumed)
 #   package_version        prints the package version from Cargo.toml
 #   probe_under_test       prints the healthprobe binary the smoke scripts
-#                          test: HEALTHPROBE_BIN, or the x86_64 musl release
-#                          build (built here, in cargo's target directory)
+#                          test: HEALTHPROBE_BIN, or native_release's
+#   native_release         builds the x86_64 musl release binary as
+#                          release.sh does (in cargo's target directory) and
+#                          prints its path
 #   test_ca DIR NAME          makes, with openssl, a private CA (DIR/ca.pem)
 #                          and a server certificate for NAME and 127.0.0.1
 #                          signed by it (DIR/server.pem, DIR/server.key),
@@ -335,7 +337,22 @@ probe_under_test() {
     echo "$HEALTHPROBE_BIN"
     return
   fi
+  native_release
+}
+
+# native_release: builds the x86_64 musl release binary and prints its path
+# (in cargo's target directory). Where cargo-auditable is installed this is
+# release.sh's own build of that target (build_release), so the scripts run
+# before and after the release share one compile: a plain `cargo build`
+# and the auditable one invalidate each other's healthprobe (cargo-auditable
+# wraps rustc for the workspace's crates), about 35 s each time. Without
+# cargo-auditable, a plain build.
+native_release() {
   local triple=x86_64-unknown-linux-musl
-  cargo build --quiet --release --target "$triple" >&2
+  if command -v cargo-auditable >/dev/null; then
+    build_release "$triple" >&2
+  else
+    cargo build --quiet --release --locked --target "$triple" --bin healthprobe >&2
+  fi
   echo "$(target_dir)/$triple/release/healthprobe"
 }

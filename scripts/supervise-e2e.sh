@@ -48,8 +48,8 @@ ctx="$work/context"
 mkdir -p "$ctx"
 # Apart: built together, the example's dev-dependencies would unify
 # features into healthprobe.
-cargo build --quiet --release --target "$triple" --bin healthprobe
-cp "$tdir/$triple/release/healthprobe" "$ctx/"
+probe=$(native_release)
+cp "$probe" "$ctx/"
 cargo build --quiet --release --target "$triple" --example health_server
 cp "$tdir/$triple/release/examples/health_server" "$ctx/"
 cp examples/supervise.Dockerfile "$ctx/Dockerfile"
