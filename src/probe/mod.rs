@@ -74,22 +74,23 @@ pub fn run(config: &Config, trace: &Arc<dyn Trace>) -> Verdict {
             checks: last.iter().flatten().cloned().collect(),
             waited: None,
         };
-        let last_attempt = LAST_ATTEMPT.min(config.timeout);
-        let left = end.saturating_duration_since(Instant::now());
         if verdict.healthy() || config.max_attempts.is_some_and(|most| attempt >= most) {
             verdict.waited = Some(start.elapsed());
             return verdict;
         }
-        if left <= last_attempt {
-            // Nothing useful fits: the rest of the wait, then the verdict.
-            std::thread::sleep(left);
-            verdict.waited = Some(start.elapsed());
-            return verdict;
-        }
-        std::thread::sleep(config.interval.min(left - last_attempt));
+        let last_attempt = LAST_ATTEMPT.min(config.timeout);
+        let left = end.saturating_duration_since(Instant::now());
+        // The interval, keeping time for a last attempt; when nothing
+        // useful fits, the rest of the wait.
+        std::thread::sleep(match left.checked_sub(last_attempt) {
+            Some(spare) if !spare.is_zero() => config.interval.min(spare),
+            _ => left,
+        });
         if Instant::now() >= end {
-            // Stopped or starved past the end (SIGSTOP, a frozen host): no
-            // attempt without time; the last real ones stand.
+            // The wait is over: after its last useful attempt, or because
+            // the process was stopped or starved past the end (SIGSTOP, a
+            // frozen host). No attempt without time; the last real ones
+            // stand.
             verdict.waited = Some(start.elapsed());
             return verdict;
         }
