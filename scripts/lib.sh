@@ -332,6 +332,12 @@ test_ca() {
     -days 2 -extfile "$dir/san.ext" -out "$dir/server.pem" 2>/dev/null
 }
 
+# commit_time: the commit's time in seconds since 1970 (or now, outside
+# git): release.sh's SOURCE_DATE_EPOCH.
+commit_time() {
+  git log -1 --format=%ct 2>/dev/null || date +%s
+}
+
 probe_under_test() {
   if [ -n "${HEALTHPROBE_BIN:-}" ]; then
     echo "$HEALTHPROBE_BIN"
@@ -342,15 +348,17 @@ probe_under_test() {
 
 # native_release: builds the x86_64 musl release binary and prints its path
 # (in cargo's target directory). Where cargo-auditable is installed this is
-# release.sh's own build of that target (build_release), so the scripts run
-# before and after the release share one compile: a plain `cargo build`
+# release.sh's own build of that target (build_release, with the
+# SOURCE_DATE_EPOCH release.sh exports: the commit's time), so the scripts
+# run before and after the release share one compile. A plain `cargo build`
 # and the auditable one invalidate each other's healthprobe (cargo-auditable
-# wraps rustc for the workspace's crates), about 35 s each time. Without
-# cargo-auditable, a plain build.
+# wraps rustc for the workspace's crates), and another SOURCE_DATE_EPOCH
+# reruns ring's build script (cc watches the variable) and all that depends
+# on it: 40 s each time. Without cargo-auditable, a plain build.
 native_release() {
   local triple=x86_64-unknown-linux-musl
   if command -v cargo-auditable >/dev/null; then
-    build_release "$triple" >&2
+    SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(commit_time)} build_release "$triple" >&2
   else
     cargo build --quiet --release --locked --target "$triple" --bin healthprobe >&2
   fi

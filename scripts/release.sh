@@ -72,7 +72,7 @@ tdir=$(target_dir)
 mkdir -p dist
 rm -rf dist/healthprobe-* dist/healthprobe_* dist/healthprobe.1 dist/completions dist/SHA256SUMS
 # A reproducible SBOM timestamp: the commit's.
-SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || date +%s)
+SOURCE_DATE_EPOCH=$(commit_time)
 export SOURCE_DATE_EPOCH
 # One cargo invocation per kind of build (scripts/lib.sh build_kind), in
 # the order the kinds first appear.
