@@ -72,7 +72,12 @@ fn main() {
 fn build_facts() {
     println!("cargo:rerun-if-env-changed=HEALTHPROBE_COMMIT");
     let dir = env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
-    let git = Path::new(&dir).join(".git");
+    // A worktree's HEAD is in its own git directory, the branches in the
+    // repository's (git says where; `.git` is a file there).
+    let (git, common) = git_dirs(&dir).unwrap_or_else(|| {
+        let git = Path::new(&dir).join(".git");
+        (git.clone(), git)
+    });
     // A new commit changes HEAD or the branch it names. Only paths that
     // exist are watched: while a watched path is missing, cargo reruns the
     // build script on every build, and healthprobe is compiled again each
@@ -83,13 +88,13 @@ fn build_facts() {
         }
     };
     watch(&git.join("HEAD"));
-    watch(&git.join("packed-refs"));
+    watch(&common.join("packed-refs"));
     if let Ok(head) = std::fs::read_to_string(git.join("HEAD"))
         && let Some(reference) = head.trim().strip_prefix("ref: ")
     {
         // A packed branch has no file of its own until its next commit
         // writes one: then the directory it is written to is watched.
-        let branch = git.join(reference);
+        let branch = common.join(reference);
         match branch.parent() {
             Some(dir) if !branch.exists() => watch(dir),
             _ => watch(&branch),
@@ -125,4 +130,24 @@ fn build_facts() {
 fn on_path(program: &str) -> bool {
     env::var_os("PATH")
         .is_some_and(|paths| env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
+/// The checkout's git directory (its HEAD) and the repository's common
+/// one (branches, packed-refs), as git names them; `None` without git or
+/// outside a repository.
+fn git_dirs(dir: &str) -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+    let out = std::process::Command::new("git")
+        .args([
+            "rev-parse",
+            "--path-format=absolute",
+            "--git-dir",
+            "--git-common-dir",
+        ])
+        .current_dir(dir)
+        .output()
+        .ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    let mut lines = text.lines().map(std::path::PathBuf::from);
+    let (git, common) = (lines.next()?, lines.next()?);
+    out.status.success().then_some((git, common))
 }
