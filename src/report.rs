@@ -4,12 +4,16 @@
 //! checks emit their events to.
 
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::config::{Config, Output, StatusSet, Verbosity, is_secret_header};
-use crate::probe::{Answer, Check, Event, Failure, Trace, Verdict, format_duration};
+use crate::config::{Config, Output, StatusSet, Verbosity};
+#[cfg(unix)]
+use crate::probe::ProbePlan;
+use crate::probe::{Answer, Check, Deadline, Event, Failure, Trace, Verdict, format_duration};
+use crate::redact::Console;
 
 /// The JSON report: `{"healthy": bool, "checks": [...]}`.
 #[derive(Debug, Serialize)]
@@ -52,6 +56,13 @@ pub struct JsonCheck<'a> {
     /// existing readers; it is not the `grpc-status` trailer).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grpc_status: Option<Option<&'static str>>,
+    /// `exec:` targets only: the command's exit status; `null` when it
+    /// did not exit by itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<Option<i32>>,
+    /// `exec:` targets only: its first line of output; `null` when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<Option<&'a str>>,
 }
 
 impl<'a> JsonReport<'a> {
@@ -64,6 +75,7 @@ impl<'a> JsonReport<'a> {
                 .iter()
                 .map(|c| {
                     let grpc = matches!(c.kind, crate::probe::Kind::Grpc { .. });
+                    let exec = c.kind == crate::probe::Kind::Exec;
                     JsonCheck {
                         target: &c.target,
                         method: c.kind.name(),
@@ -79,6 +91,8 @@ impl<'a> JsonReport<'a> {
                         attempts: config.wait.map(|_| c.attempts),
                         serving_status: grpc.then_some(c.serving_status()),
                         grpc_status: grpc.then_some(c.serving_status()),
+                        exit_code: exec.then_some(c.exit_code()),
+                        output: exec.then_some(c.output()),
                     }
                 })
                 .collect(),
@@ -140,6 +154,10 @@ pub fn text_line(check: &Check, style: &TextStyle, waited: Option<Duration>) -> 
             None => line += &format!(" -> {status} in {took}"),
         },
         Some(Answer::Connected) => line += &format!(" -> connected in {took}"),
+        Some(Answer::Exited {
+            code: Some(code), ..
+        }) => line += &format!(" -> exit {code} in {took}"),
+        Some(Answer::Exited { code: None, .. }) => line += &format!(" -> ended in {took}"),
         None => {}
     }
     if style.insecure && check.kind.tls() {
@@ -158,6 +176,9 @@ pub fn text_line(check: &Check, style: &TextStyle, waited: Option<Duration>) -> 
         && let Some(excerpt) = check.excerpt()
     {
         line += &format!(": {excerpt:?}");
+    }
+    if let Some(output) = check.output() {
+        line += &format!(": {output:?}");
     }
     line
 }
@@ -186,6 +207,67 @@ pub fn write(out: &mut dyn Write, verdict: &Verdict, config: &Config) {
     let _ = out.flush();
 }
 
+/// Writes the plan of a dry run: each target as a report names it, and
+/// each attempt planned, its start and deadline from the start of the run
+/// (`plan` from `probe::plan`, on a stubbed clock).
+pub fn write_plan(out: &mut dyn Write, config: &Config, plan: &[Deadline]) {
+    let mut text = String::new();
+    for target in config
+        .targets
+        .iter()
+        .chain(config.supervise.iter().flat_map(|s| s.targets()))
+    {
+        text += &format!("plan: check {}\n", target.shown);
+    }
+    if let Some(first) = plan.first() {
+        let start = first.end.checked_sub(first.budget).unwrap_or(first.end);
+        for (i, deadline) in plan.iter().enumerate() {
+            let at = |t: std::time::Instant| format_duration(t.saturating_duration_since(start));
+            text += &format!(
+                "plan: attempt {} from {} to {} (connect within {})\n",
+                i + 1,
+                at(deadline
+                    .end
+                    .checked_sub(deadline.budget)
+                    .unwrap_or(deadline.end)),
+                at(deadline.end),
+                format_duration(deadline.connect_budget)
+            );
+        }
+    }
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+/// Writes the supervisor's schedule of a dry run: each probe's checks
+/// (start and deadline) and the stop its threshold brings (signal and
+/// SIGKILL), from `start`. Unix only, as the supervisor is.
+#[cfg(unix)]
+pub fn write_schedule(out: &mut dyn Write, start: std::time::Instant, schedule: &[ProbePlan]) {
+    let at = |t: std::time::Instant| format_duration(t.saturating_duration_since(start));
+    let mut text = String::new();
+    for plan in schedule {
+        for (i, check) in plan.checks.iter().enumerate() {
+            let (name, n) = (plan.name, i + 1);
+            text += &format!(
+                "plan: {name} check {n} from {} to {}\n",
+                at(check.from),
+                at(check.to)
+            );
+        }
+        if let Some(stop) = plan.stop {
+            let name = plan.name;
+            text += &format!(
+                "plan: {name} stop from {} to {}\n",
+                at(stop.from),
+                at(stop.to)
+            );
+        }
+    }
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
 /// Writes the body of every HTTP check, in target order, to `out` (curl's
 /// `-o FILE`). Write errors are ignored: the exit status still tells.
 pub fn write_bodies(out: &mut dyn Write, verdict: &Verdict) {
@@ -199,21 +281,26 @@ pub fn write_bodies(out: &mut dyn Write, verdict: &Verdict) {
 
 /// The `-v` trace: phases with timings (`*`), the request head as sent
 /// (`>`), the response head (`<`) and each failed `--wait` attempt, on
-/// stderr.
+/// the run's standard error.
 #[derive(Debug)]
-pub struct StderrTrace {
+pub struct ConsoleTrace {
     /// How attempt lines are written.
     pub style: TextStyle,
+    /// Where the lines go (masked).
+    pub console: Arc<Console>,
 }
 
-impl Trace for StderrTrace {
+impl Trace for ConsoleTrace {
     fn event(&self, elapsed: Duration, event: Event<'_>) {
-        let _ = write_event(&mut std::io::stderr().lock(), &self.style, elapsed, event);
+        let mut err = self.console.err();
+        let _ = write_event(&mut *err, &self.style, elapsed, event);
+        let _ = err.flush();
     }
 }
 
 /// Writes one trace event to `err` as `-v` shows it (lines starting `*`,
-/// `>` or `<`); the values of secret request headers are `<redacted>`.
+/// `>` or `<`); `err` is the run's redacting writer, which masks every
+/// secret the run knows (the values of sensitive headers among them).
 ///
 /// # Errors
 /// Those of `err`.
@@ -229,23 +316,17 @@ pub fn write_event(
         Event::Resolved { host, addrs } => {
             writeln!(err, "* {at:>8} resolved {host} to {addrs:?}")
         }
-        Event::Connected { to, tls } => writeln!(
+        Event::Connected { to, tls, proxy } => writeln!(
             err,
-            "* {at:>8} connected to {to}{}",
+            "* {at:>8} connected to {}{to}{}",
+            if proxy { "proxy " } else { "" },
             if tls { " (TLS)" } else { "" }
         ),
         Event::ConnectFailed { addr, error } => writeln!(err, "* {at:>8} {addr}: {error}"),
-        Event::RequestHead(sent) => {
-            let head = String::from_utf8_lossy(sent);
-            head.split("\r\n")
-                .take_while(|l| !l.is_empty())
-                .try_for_each(|line| match line.split_once(':') {
-                    Some((name, _)) if is_secret_header(name.trim()) => {
-                        writeln!(err, "> {name}: <redacted>")
-                    }
-                    _ => writeln!(err, "> {line}"),
-                })
-        }
+        Event::RequestHead(sent) => String::from_utf8_lossy(sent)
+            .split("\r\n")
+            .take_while(|l| !l.is_empty())
+            .try_for_each(|line| writeln!(err, "> {line}")),
         Event::ResponseHead {
             version,
             status,
@@ -261,6 +342,7 @@ pub fn write_event(
         }),
         Event::Redirect { status, to } => writeln!(err, "* {at:>8} {status} redirect to {to}"),
         Event::BodyRead(bytes) => writeln!(err, "* {at:>8} read {bytes} body bytes"),
+        Event::Started { pid } => writeln!(err, "* {at:>8} started pid {pid}"),
         Event::AttemptFailed { attempt, check } => {
             writeln!(err, "attempt {attempt}: {}", text_line(check, style, None))
         }

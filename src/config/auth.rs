@@ -53,11 +53,6 @@ impl FromStr for UserPassword {
     }
 }
 
-/// Whether a header carries credentials and is never printed.
-pub fn is_secret_header(name: &str) -> bool {
-    name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("proxy-authorization")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

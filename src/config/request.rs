@@ -5,25 +5,29 @@ use anyhow::{Context, Result, anyhow, bail};
 use ureq::http::{HeaderName, HeaderValue};
 
 use super::auth::UserPassword;
-use super::defaults::{DEFAULT_METHOD, MAX_REQUEST_HEAD_BYTES};
-use super::expand::expanded_env_lines;
 use super::target::Target;
 use super::values::{Header, Method};
-use crate::cli::{Cli, ENV_HEADERS, Flag, Sources};
+use crate::cli::{Args, flags};
+
+/// Largest request head sent (request line and headers), in bytes: 64 KiB,
+/// what h11 (uvicorn's HTTP/1 parser) accepts; nginx takes 8 KiB per line
+/// by default and answers 414 or 400 above it. A larger request is refused
+/// before anything is sent.
+pub const MAX_REQUEST_HEAD_BYTES: usize = 64 * 1024;
 
 /// The method: `-X`/`HEALTHPROBE_METHOD`, or HEAD with curl's `-I`.
 ///
 /// # Errors
 /// A method other than GET or HEAD; `-I` with `-X GET` typed on the
 /// command line.
-pub(super) fn method(cli: &Cli, src: &Sources) -> Result<Method> {
-    let method: Method = src.parse(Flag::Method, cli.method.as_deref(), DEFAULT_METHOD)?;
-    if cli.head {
-        if method == Method::Get && src.typed(Flag::Method) {
+pub(super) fn method(args: &Args) -> Result<Method> {
+    let method: Method = args.parse_or_default(&flags::METHOD)?;
+    if args.switch(&flags::HEAD) {
+        if method == Method::Get && args.typed(&flags::METHOD) {
             bail!(
                 "{} and {} GET ask for two methods",
-                src.name(Flag::Head),
-                src.name(Flag::Method)
+                args.name(&flags::HEAD),
+                args.name(&flags::METHOD)
             );
         }
         return Ok(Method::Head);
@@ -49,16 +53,11 @@ pub(super) struct Request {
 /// # Errors
 /// A bad header, User-Agent or USER:PASSWORD; a request head over
 /// [`MAX_REQUEST_HEAD_BYTES`].
-pub(super) fn request(
-    cli: &Cli,
-    src: &Sources,
-    method: Method,
-    all: &[&Target],
-) -> Result<Request> {
-    let headers = headers(cli, src)?;
-    let user_agent = user_agent(cli, src)?;
-    let authorization = src
-        .parse_opt::<UserPassword>(Flag::User, cli.user.as_deref())?
+pub(super) fn request(args: &Args, method: Method, all: &[&Target]) -> Result<Request> {
+    let headers = headers(args)?;
+    let user_agent = user_agent(args)?;
+    let authorization = args
+        .parse::<UserPassword>(&flags::USER)?
         .map(|u| u.authorization);
     let head_bytes = largest_head(all, method, &headers, &user_agent, authorization.as_ref())?;
     Ok(Request {
@@ -71,15 +70,16 @@ pub(super) fn request(
 
 /// `HEALTHPROBE_HEADERS` first, then `-H`; a `-H` name replaces the same
 /// name from the environment.
-fn headers(cli: &Cli, src: &Sources) -> Result<Vec<(HeaderName, HeaderValue)>> {
+fn headers(args: &Args) -> Result<Vec<(HeaderName, HeaderValue)>> {
+    let flag = &flags::HEADERS;
     let mut headers: Vec<(HeaderName, HeaderValue)> = Vec::new();
-    for line in expanded_env_lines(ENV_HEADERS)? {
-        let Header { name, value } = line.parse().context(ENV_HEADERS)?;
+    for line in args.env_texts(flag)? {
+        let Header { name, value } = line.parse().with_context(|| flag.env.unwrap_or(""))?;
         headers.push((name, value));
     }
     let from_env = headers.len();
-    for text in &cli.headers {
-        let Header { name, value } = text.parse().with_context(|| src.name(Flag::Headers))?;
+    for text in args.typed_texts(flag)? {
+        let Header { name, value } = text.parse().with_context(|| args.name(flag))?;
         let mut i = 0;
         headers.retain(|(n, _)| {
             i += 1;
@@ -90,23 +90,20 @@ fn headers(cli: &Cli, src: &Sources) -> Result<Vec<(HeaderName, HeaderValue)>> {
     Ok(headers)
 }
 
-/// The User-Agent: `-A`/`--user-agent`, or `healthprobe/VERSION`.
+/// The User-Agent: `-A`/`--user-agent`, or its default.
 ///
 /// # Errors
 /// A value HTTP/1.1 forbids.
-fn user_agent(cli: &Cli, src: &Sources) -> Result<String> {
-    match &cli.user_agent {
-        Some(ua) => {
-            HeaderValue::from_str(ua).map_err(|_| {
-                anyhow!(
-                    "{}: value has characters HTTP/1.1 forbids",
-                    src.name(Flag::UserAgent)
-                )
-            })?;
-            Ok(ua.clone())
-        }
-        None => Ok(concat!("healthprobe/", env!("CARGO_PKG_VERSION")).to_string()),
-    }
+fn user_agent(args: &Args) -> Result<String> {
+    let flag = &flags::USER_AGENT;
+    let Some(ua) = args.text(flag)? else {
+        return Ok(crate::cli::default_text(flag)
+            .unwrap_or_default()
+            .to_string());
+    };
+    HeaderValue::from_str(&ua)
+        .map_err(|_| anyhow!("{}: value has characters HTTP/1.1 forbids", args.name(flag)))?;
+    Ok(ua)
 }
 
 /// What a request head holds besides the URL and the headers given: the

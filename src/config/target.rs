@@ -8,7 +8,7 @@ use percent_encoding::percent_decode_str;
 use ureq::http::HeaderValue;
 
 use super::auth::basic;
-use super::values::{Port, abbreviated, bare_host, masked};
+use super::values::{Port, abbreviated, bare_host};
 
 /// A validated target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +50,12 @@ pub enum TargetKind {
         /// `grpcs://`.
         tls: bool,
     },
+    /// A command run without a shell (`exec:COMMAND ARG…`, the Kubernetes
+    /// exec probe): healthy when it exits 0 within the deadline.
+    Exec {
+        /// The program (looked up on PATH) and its arguments.
+        argv: Vec<String>,
+    },
 }
 
 impl TargetKind {
@@ -57,7 +63,7 @@ impl TargetKind {
     pub fn tls(&self) -> bool {
         match self {
             TargetKind::Http { tls } | TargetKind::Grpc { tls, .. } => *tls,
-            TargetKind::Tcp => false,
+            TargetKind::Tcp | TargetKind::Exec { .. } => false,
         }
     }
 }
@@ -83,6 +89,10 @@ impl Target {
     /// URL, credentials on a target other than http(s), or a bare path when
     /// no port is known. A message never shows a password.
     pub fn parse(text: &str, host: &str, port: Option<u16>) -> Result<Target> {
+        if let Some(command) = text.strip_prefix("exec:") {
+            let argv: Vec<String> = command.split_whitespace().map(str::to_string).collect();
+            return Self::exec(argv);
+        }
         if text.starts_with('/') {
             return Self::bare_path(text, host, port);
         }
@@ -90,7 +100,7 @@ impl Target {
         let uri = match with_authority(text) {
             Some(uri) => uri,
             None if text.contains("://") => {
-                bail!("{:?} is not a valid URL", masked(text))
+                bail!("{:?} is not a valid URL", abbreviated(text))
             }
             // What curl users type: host:port[/path] means http://.
             None => {
@@ -106,14 +116,35 @@ impl Target {
                     }
                     _ => bail!(
                         "{:?} is not a target: give an http:// or https:// URL, tcp://host:port, \
-                         grpc://host:port, host:port[/path] (http), or a path like /health",
-                        masked(text)
+                         grpc://host:port, exec:COMMAND, host:port[/path] (http), or a path \
+                         like /health",
+                        abbreviated(text)
                     ),
                 }
             }
         };
         let shown = uri.mask_password().replace_password("***").to_string();
         Self::from_parts(Self::parts(uri)?).with_context(|| format!("{:?}", abbreviated(&shown)))
+    }
+
+    /// A command run as a check (`exec:COMMAND ARG…`, or the `command` of a
+    /// Kubernetes exec probe), its words as given: no shell.
+    ///
+    /// # Errors
+    /// No command.
+    pub fn exec(argv: Vec<String>) -> Result<Target> {
+        if argv.first().is_none_or(|program| program.is_empty()) {
+            bail!("exec: needs a command (e.g. exec:pg_isready -h 127.0.0.1)");
+        }
+        let url = format!("exec:{}", argv.join(" "));
+        Ok(Target {
+            shown: abbreviated(&url).into_owned(),
+            url,
+            kind: TargetKind::Exec { argv },
+            host: String::new(),
+            port: 0,
+            authorization: None,
+        })
     }
 
     /// A bare path such as `/health?full=1`, joined to `host` and `port`.
@@ -165,7 +196,8 @@ impl Target {
                 tls: parts.scheme == "grpcs",
             },
             other => bail!(
-                "scheme {other}:// is not supported (use http://, https://, tcp:// or grpc://)"
+                "scheme {other}:// is not supported (use http://, https://, tcp://, grpc:// \
+                 or exec:COMMAND)"
             ),
         };
         if bare_host(parts.host).is_empty() {
@@ -405,18 +437,23 @@ mod tests {
             (t.url.as_str(), t.shown.as_str()),
             ("https://h/", "https://bob@h/")
         );
+        // An error repeats the text; the run's writer masks the password
+        // that scanning the command line registered.
         for bad in [
-            "http://:pw@h/",
-            "tcp://u:pw@h:1",
-            "http://u:pw@h:0/",
-            "http://u:pw@h:x/",
-            "http://u:pw@a@h/",
+            "http://:pa55@h/",
+            "tcp://u:pa55@h:1",
+            "http://u:pa55@h:0/",
+            "http://u:pa55@h:x/",
+            "http://u:pa55@a@h/",
         ] {
+            let secrets = crate::redact::Secrets::default();
+            secrets.scan(bad);
             let error = format!(
                 "{:#}",
                 Target::parse(bad, "127.0.0.1", None).expect_err(bad)
             );
-            assert!(!error.contains("pw"), "{bad}: {error}");
+            let shown = secrets.mask(&error);
+            assert!(!shown.contains("pa55"), "{bad}: {shown}");
         }
     }
 

@@ -4,11 +4,9 @@
 
 use anyhow::{Context, Result, bail};
 
-use super::defaults::DEFAULT_HOST;
-use super::expand::expand_env;
 use super::target::{Target, TargetKind};
-use super::values::{Port, redacted};
-use crate::cli::{Cli, ENV_PORT_FALLBACK, ENV_URL, Flag, Sources, env_string};
+use super::values::{Port, abbreviated};
+use crate::cli::{Args, Origin, env_string, flags};
 
 /// The targets from the command line or `HEALTHPROBE_URL`, bare paths
 /// joined to `--host` and `--port` (or `PORT`). Host and port are read only
@@ -16,9 +14,9 @@ use crate::cli::{Cli, ENV_PORT_FALLBACK, ENV_URL, Flag, Sources, env_string};
 /// `HEALTHPROBE_PORT=tcp://10.96.0.12:80` that Kubernetes injects for a
 /// Service named healthprobe does not matter (a value typed on the command
 /// line is still checked).
-pub(super) fn targets(cli: &Cli, src: &Sources, supervising: bool) -> Result<Vec<Target>> {
-    let (texts, source) = texts(cli, src, supervising)?;
-    parse_all(&texts, &source, cli, src)
+pub(super) fn targets(args: &Args, supervising: bool) -> Result<Vec<Target>> {
+    let (texts, source) = texts(args, supervising)?;
+    parse_all(&texts, &source, args)
 }
 
 /// `texts` (from `source`) as targets, bare paths joined to `--host` and
@@ -27,26 +25,27 @@ pub(super) fn targets(cli: &Cli, src: &Sources, supervising: bool) -> Result<Vec
 /// # Errors
 /// The first text that is not a target, behind `source`; a bad host or
 /// port; a target kind this build cannot check.
-pub(super) fn parse_all(
-    texts: &[String],
-    source: &str,
-    cli: &Cli,
-    src: &Sources,
-) -> Result<Vec<Target>> {
+pub(super) fn parse_all(texts: &[String], source: &str, args: &Args) -> Result<Vec<Target>> {
     let bare_paths = texts.iter().any(|t| t.trim().starts_with('/'));
-    let port = if bare_paths || src.typed(Flag::Port) {
-        port(cli, src)?
+    let port = if bare_paths || args.typed(&flags::PORT) {
+        port(args)?
     } else {
         None
     };
-    let host = cli.host.as_deref().unwrap_or(DEFAULT_HOST).trim();
-    if (bare_paths || src.typed(Flag::Host))
+    let host = match args.text(&flags::HOST)? {
+        Some(host) => host,
+        None => crate::cli::default_text(&flags::HOST)
+            .unwrap_or_default()
+            .to_string(),
+    };
+    let host = host.trim();
+    if (bare_paths || args.typed(&flags::HOST))
         && (host.is_empty() || host.contains(['/', '?', '#', '@', ' ']))
     {
         bail!(
             "{}: {:?} is not a host name or address",
-            src.name(Flag::Host),
-            redacted(host)
+            args.name(&flags::HOST),
+            abbreviated(host)
         );
     }
     let targets = texts
@@ -64,19 +63,19 @@ pub(super) fn parse_all(
 /// (`--startup`/`--liveness` with `-- CMD`) needs none and does not read
 /// `HEALTHPROBE_URL`: in an image that variable is the HEALTHCHECK's
 /// target, which answers only once CMD runs.
-fn texts(cli: &Cli, src: &Sources, supervising: bool) -> Result<(Vec<String>, String)> {
-    if !cli.targets.is_empty() || supervising {
-        return Ok((cli.targets.clone(), src.name(Flag::Targets)));
+fn texts(args: &Args, supervising: bool) -> Result<(Vec<String>, String)> {
+    let flag = &flags::TARGETS;
+    if supervising && !args.typed(flag) {
+        return Ok((Vec::new(), args.name(flag)));
     }
-    let texts: Vec<String> = env_string(ENV_URL)?
-        .map(|v| v.split_whitespace().map(expand_env).collect::<Result<_>>())
-        .transpose()
-        .context(ENV_URL)?
-        .unwrap_or_default();
+    let texts = args.texts(flag)?;
     if texts.is_empty() {
-        bail!("no target: give a URL or a path such as /health, or set {ENV_URL}");
+        bail!(
+            "no target: give a URL or a path such as /health, or set {}",
+            flag.env.unwrap_or("")
+        );
     }
-    Ok((texts, ENV_URL.to_string()))
+    Ok((texts, args.name(flag)))
 }
 
 /// Whether this build can check `target`: gRPC and TLS are cargo features.
@@ -102,18 +101,20 @@ fn compiled_in(target: &Target) -> Result<()> {
 
 /// The port for bare paths: `--port`, `HEALTHPROBE_PORT` (unless it is a
 /// Kubernetes service link, `tcp://…`), then `PORT`.
-fn port(cli: &Cli, src: &Sources) -> Result<Option<u16>> {
-    if let Some(text) = &cli.port
-        && !(src.came_from_env(Flag::Port) && text.trim().starts_with("tcp://"))
+pub(super) fn port(args: &Args) -> Result<Option<u16>> {
+    let flag = &flags::PORT;
+    if let Some(text) = args.text(flag)?
+        && !(args.origin(flag) == Origin::Env && text.trim().starts_with("tcp://"))
     {
         return Ok(Some(
-            text.parse::<Port>()
-                .with_context(|| src.name(Flag::Port))?
-                .0,
+            text.parse::<Port>().with_context(|| args.name(flag))?.0,
         ));
     }
-    match env_string(ENV_PORT_FALLBACK)? {
-        Some(text) => Ok(Some(text.parse::<Port>().context(ENV_PORT_FALLBACK)?.0)),
+    let Some(fallback) = flag.env_fallback else {
+        return Ok(None);
+    };
+    match env_string(fallback)? {
+        Some(text) => Ok(Some(text.parse::<Port>().context(fallback)?.0)),
         None => Ok(None),
     }
 }

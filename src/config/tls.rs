@@ -6,7 +6,7 @@
 
 use anyhow::{Result, bail};
 
-use crate::cli::{Cli, Flag, Sources};
+use crate::cli::{Args, flags};
 
 /// TLS settings for `https://` targets.
 #[derive(Debug, Clone)]
@@ -21,7 +21,7 @@ pub struct TlsOptions {
     /// needed: at once when a target speaks TLS (so that a bad `--cacert`
     /// is refused before anything is sent), else only if a redirect leads
     /// to https://. An `http://` probe neither copies the roots nor starts
-    /// rustls (about 90k instructions and 300 KiB resident).
+    /// rustls (what that costs a probe is in BENCHMARKS.md).
     #[cfg(feature = "tls")]
     pub client: std::sync::Arc<LazyClientConfig>,
 }
@@ -86,27 +86,28 @@ impl TlsOptions {
     /// should hold; a key that does not belong to the certificate; a server
     /// name that is not a DNS name; any TLS flag in a build without TLS.
     /// Each message names the flag (or variable) whose value is at fault.
-    pub(super) fn from_cli(cli: &Cli, src: &Sources, needs_tls: bool) -> Result<TlsOptions> {
-        let servername = match &cli.servername {
+    pub(super) fn from_args(args: &Args, needs_tls: bool) -> Result<TlsOptions> {
+        let servername = match &args.text(&flags::SERVERNAME)? {
             Some(text) => Some(dns_name(text).ok_or_else(|| {
                 anyhow::anyhow!(
                     "{}: {:?} is not a DNS name",
-                    src.name(Flag::Servername),
+                    args.name(&flags::SERVERNAME),
                     text.trim().trim_end_matches('.').to_ascii_lowercase()
                 )
             })?),
             None => None,
         };
-        if cli.key.is_some() && cli.cert.is_none() {
+        if args.given(&flags::KEY) && !args.given(&flags::CERT) {
             bail!(
                 "{} needs {} (the client certificate it belongs to)",
-                src.name(Flag::Key),
-                src.name(Flag::Cert)
+                args.name(&flags::KEY),
+                args.name(&flags::CERT)
             );
         }
         #[cfg(not(feature = "tls"))]
         {
-            if cli.insecure || cli.cacert.is_some() || cli.cert.is_some() || servername.is_some() {
+            let tls_flags = [&flags::CACERT, &flags::CERT, &flags::SERVERNAME];
+            if args.switch(&flags::INSECURE) || tls_flags.iter().any(|f| args.given(f)) {
                 bail!(
                     "TLS options need a build with TLS (this one was built without the tls feature)"
                 );
@@ -119,9 +120,9 @@ impl TlsOptions {
         }
         #[cfg(feature = "tls")]
         Ok(TlsOptions {
-            insecure: cli.insecure,
+            insecure: args.switch(&flags::INSECURE),
             servername,
-            client: LazyClientConfig::from_cli(cli, src, needs_tls)?,
+            client: LazyClientConfig::from_args(args, needs_tls)?,
         })
     }
 }
@@ -130,22 +131,20 @@ impl TlsOptions {
 impl LazyClientConfig {
     /// The PEM files read and checked now; the rustls config built now when
     /// `needs_tls`, else when first asked for.
-    fn from_cli(
-        cli: &Cli,
-        src: &Sources,
-        needs_tls: bool,
-    ) -> Result<std::sync::Arc<LazyClientConfig>> {
+    fn from_args(args: &Args, needs_tls: bool) -> Result<std::sync::Arc<LazyClientConfig>> {
         use anyhow::Context;
-        let cacert = match &cli.cacert {
-            Some(path) => Some(trust_anchors(path).with_context(|| src.name(Flag::Cacert))?),
+        use std::path::PathBuf;
+        let cacert = match args.text(&flags::CACERT)?.map(PathBuf::from) {
+            Some(path) => Some(trust_anchors(&path).with_context(|| args.name(&flags::CACERT))?),
             None => None,
         };
-        let identity = match &cli.cert {
-            Some(path) => Some(client_identity(path, cli.key.as_deref(), src)?),
+        let key = args.text(&flags::KEY)?.map(PathBuf::from);
+        let identity = match args.text(&flags::CERT)?.map(PathBuf::from) {
+            Some(path) => Some(client_identity(&path, key.as_deref(), args)?),
             None => None,
         };
         let client = std::sync::Arc::new(LazyClientConfig {
-            insecure: cli.insecure,
+            insecure: args.switch(&flags::INSECURE),
             cacert,
             identity,
             built: std::sync::OnceLock::new(),
@@ -183,17 +182,17 @@ fn trust_anchors(
 fn client_identity(
     path: &std::path::Path,
     key_path: Option<&std::path::Path>,
-    src: &Sources,
+    args: &Args,
 ) -> Result<Pem> {
     use anyhow::{Context, anyhow};
-    let cert = src.name(Flag::Cert);
+    let cert = args.name(&flags::CERT);
     let (chain, key_in_cert) = read_pem(path).context(cert.clone())?;
     if chain.is_empty() {
         bail!("{cert}: {}: no PEM certificate in the file", path.display());
     }
     let (key, key_flag, key_file) = match key_path {
         Some(key_path) => {
-            let flag = src.name(Flag::Key);
+            let flag = args.name(&flags::KEY);
             let (_, key) = read_pem(key_path).context(flag.clone())?;
             let key = key.ok_or_else(|| {
                 anyhow!(

@@ -12,7 +12,7 @@ use anyhow::{Context, Error, Result, anyhow, bail};
 use iri_string::types::UriStr;
 use ureq::http::{HeaderName, HeaderValue};
 
-use super::auth::is_secret_header;
+use crate::redact::is_sensitive_header;
 
 /// A URL host without IPv6 brackets: `[::1]` → `::1`.
 pub fn bare_host(host: &str) -> &str {
@@ -20,9 +20,16 @@ pub fn bare_host(host: &str) -> &str {
 }
 
 /// A duration as Docker and Kubernetes users write it: humantime (`500ms`,
-/// `2s`, `1m30s`) or a bare number of seconds (`3`, `0.5`). Never zero.
+/// `2s`, `1m30s`) or a bare number of seconds (`3`, `0.5`). Never zero,
+/// never more than [`MAX_DURATION`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HumanDuration(pub Duration);
+
+/// The longest duration any flag takes: 2,147,483,647 s (about 68 years),
+/// the most a Kubernetes `*Seconds` field holds (an int32). Every sum of
+/// deadlines, periods and retries then stays far inside what the clock's
+/// arithmetic can represent.
+pub const MAX_DURATION: Duration = Duration::from_secs(i32::MAX as u64);
 
 impl FromStr for HumanDuration {
     type Err = Error;
@@ -48,6 +55,12 @@ impl FromStr for HumanDuration {
         };
         if duration.is_zero() {
             bail!("{text:?} is zero; a probe needs time");
+        }
+        if duration > MAX_DURATION {
+            bail!(
+                "{text:?} is longer than {}s (68 years, the Kubernetes limit)",
+                MAX_DURATION.as_secs()
+            );
         }
         Ok(HumanDuration(duration))
     }
@@ -139,47 +152,6 @@ impl FromStr for ByteSize {
     }
 }
 
-/// `text` (a URL, perhaps with a password) as a message may show it: the
-/// password of a URL as `***`; text that is not a URL and has an `@` in it
-/// is not repeated at all, since its password cannot be found.
-pub fn redacted(text: &str) -> String {
-    match UriStr::new(text) {
-        // `user:password` is a URI too (scheme `user`): only a URL with an
-        // authority has a password that can be found and masked.
-        Ok(uri) if uri.authority_str().is_some() => {
-            uri.mask_password().replace_password("***").to_string()
-        }
-        _ => masked(text).into_owned(),
-    }
-}
-
-/// `text` for a message about a value that is not a URL (a target, a
-/// port): a password
-/// cannot be found in it, so text with an `@` is not repeated, nor the value
-/// of a secret header (`Authorization: …`), nor what follows the colon of
-/// `user:password` (text with a colon, no `/`, and no port after it).
-pub(super) fn masked(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.contains('@') {
-        "(the text, not shown: it may hold a password)".into()
-    } else if let Some((name, _)) = text.split_once(':')
-        && is_secret_header(name.trim())
-    {
-        // A header where a target was expected (`--timeout -H 'Authorization:
-        // …' URL` takes `-H` as the timeout): its value is never shown.
-        format!("{}: <redacted>", name.trim()).into()
-    } else if let Some((user, rest)) = text.split_once(':')
-        && !text.contains('/')
-        && !rest.is_empty()
-        && !rest.bytes().all(|b| b.is_ascii_digit())
-    {
-        // `user:password` (`--user`'s value) where a target was expected:
-        // what follows the colon is not a port, and is never shown.
-        format!("{}:***", abbreviated(user)).into()
-    } else {
-        abbreviated(text)
-    }
-}
-
 /// A TCP port, 1-65535 (the same rule for URLs and for `--port`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Port(pub u16);
@@ -194,14 +166,93 @@ impl FromStr for Port {
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
             bail!(
                 "{:?} is not a port number (digits only, RFC 3986)",
-                redacted(text)
+                abbreviated(text)
             );
         }
         match digits.parse::<u32>() {
             Ok(p @ 1..=65535) => Ok(Port(p as u16)),
             Ok(p) => bail!("port {p} is outside 1-65535"),
-            Err(_) => bail!("{:?} is not a port number", redacted(text)),
+            Err(_) => bail!("{:?} is not a port number", abbreviated(text)),
         }
+    }
+}
+
+/// `--proxy [http://][USER:PASSWORD@]HOST[:PORT]`, parsed as targets are
+/// (by the URL library): an HTTP proxy, used with CONNECT; the port
+/// 1-65535, 1080 when none is given (curl's default for a proxy). Its
+/// `Debug` never shows the password.
+#[derive(Clone)]
+pub struct ProxyUrl {
+    /// The host, without IPv6 brackets.
+    pub host: String,
+    /// The port.
+    pub port: u16,
+    /// The proxy as ureq takes it (its credentials with it).
+    pub proxy: ureq::Proxy,
+}
+
+impl std::fmt::Debug for ProxyUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ProxyUrl({}:{})", self.host, self.port)
+    }
+}
+
+/// curl's port of a proxy given without one.
+const DEFAULT_PROXY_PORT: u16 = 1080;
+
+impl FromStr for ProxyUrl {
+    type Err = Error;
+
+    /// # Errors
+    /// Not a URL, a scheme other than http, no host, a port outside
+    /// 1-65535, or a path, query or fragment.
+    fn from_str(text: &str) -> Result<Self> {
+        let text = text.trim();
+        let url = match text.contains("://") {
+            true => text.to_string(),
+            false => format!("http://{text}"),
+        };
+        let uri =
+            UriStr::new(&url).map_err(|_| anyhow!("{:?} is not a proxy URL", abbreviated(text)))?;
+        let scheme = uri.scheme_str().to_ascii_lowercase();
+        if scheme != "http" {
+            bail!(
+                "{:?}: only HTTP proxies (http://HOST:PORT, CONNECT) are supported, not {scheme}://",
+                abbreviated(text)
+            );
+        }
+        let authority = uri
+            .authority_components()
+            .ok_or_else(|| anyhow!("{:?} is not a proxy URL (no host)", abbreviated(text)))?;
+        let host = bare_host(authority.host());
+        if host.is_empty()
+            || host.contains(['!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=', '%'])
+        {
+            bail!("{:?} is not a proxy URL (no host)", abbreviated(text));
+        }
+        if !matches!(uri.path_str(), "" | "/") || uri.query().is_some() || uri.fragment().is_some()
+        {
+            bail!(
+                "{:?} is not a proxy URL: give [http://][USER:PASSWORD@]HOST[:PORT], no path",
+                abbreviated(text)
+            );
+        }
+        let port = match authority.port().filter(|p| !p.is_empty()) {
+            Some(port) => port.parse::<Port>()?.0,
+            None => DEFAULT_PROXY_PORT,
+        };
+        let userinfo = authority
+            .userinfo()
+            .map(|u| format!("{u}@"))
+            .unwrap_or_default();
+        let canonical = format!("http://{userinfo}{}:{port}", authority.host());
+        let proxy = ureq::Proxy::new(&canonical)
+            .map_err(|e| anyhow!("{:?} is not a proxy URL ({e})", abbreviated(text)))?;
+        Ok(ProxyUrl {
+            host: host.to_string(),
+            port,
+            proxy,
+        })
     }
 }
 
@@ -272,20 +323,17 @@ impl FromStr for Header {
         let (name, value) = text
             .split_once(':')
             .ok_or_else(|| anyhow!("{:?} is not 'Name: value' (no colon)", abbreviated(text)))?;
-        // The value of a credentials header is never repeated in a message.
-        let shown = if is_secret_header(name.trim()) {
-            format!("{}: <redacted>", name.trim())
-        } else {
-            abbreviated(text).into_owned()
-        };
         if let Some(bad) = text.chars().find(|c| matches!(c, '\r' | '\n' | '\0')) {
-            bail!("{shown:?} contains {bad:?}, which would split the request");
+            bail!(
+                "{:?} contains {bad:?}, which would split the request",
+                abbreviated(text)
+            );
         }
         let name = HeaderName::from_bytes(name.trim().as_bytes())
             .map_err(|_| anyhow!("{:?} is not a valid header name", name.trim()))?;
         let mut value = HeaderValue::from_str(value.trim())
             .map_err(|_| anyhow!("the value of {name} has characters HTTP/1.1 forbids"))?;
-        value.set_sensitive(is_secret_header(name.as_str()));
+        value.set_sensitive(is_sensitive_header(name.as_str()));
         Ok(Header { name, value })
     }
 }
@@ -382,6 +430,65 @@ impl FromStr for OutputChoice {
     }
 }
 
+/// A signal that stops the supervised command (`--stop-signal`): a name
+/// with or without `SIG` (`SIGQUIT`, `quit`) or a number, as Docker's
+/// STOPSIGNAL takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StopSignal {
+    /// Its number on this platform.
+    pub number: i32,
+    /// Its name (`SIGQUIT`).
+    pub name: &'static str,
+}
+
+impl FromStr for StopSignal {
+    type Err = Error;
+
+    /// # Errors
+    /// Not a signal of this platform, or one that cannot stop a process
+    /// gracefully (SIGKILL and SIGSTOP, which cannot be caught).
+    fn from_str(text: &str) -> Result<Self> {
+        let trimmed = text.trim();
+        #[cfg(unix)]
+        {
+            use nix::sys::signal::Signal;
+            let signal = match trimmed.parse::<i32>() {
+                Ok(n) => Signal::try_from(n).ok(),
+                Err(_) => {
+                    let upper = trimmed.to_ascii_uppercase();
+                    let name = match upper.starts_with("SIG") {
+                        true => upper,
+                        false => format!("SIG{upper}"),
+                    };
+                    name.parse::<Signal>().ok()
+                }
+            };
+            match signal {
+                Some(Signal::SIGKILL | Signal::SIGSTOP) => bail!(
+                    "{trimmed:?} cannot be caught, so it stops nothing gracefully (SIGKILL follows the grace period by itself)"
+                ),
+                Some(signal) => Ok(StopSignal {
+                    number: signal as i32,
+                    name: signal.as_str(),
+                }),
+                None => bail!("{trimmed:?} is not a signal (e.g. SIGTERM, SIGQUIT, SIGINT, 15)"),
+            }
+        }
+        #[cfg(not(unix))]
+        match trimmed.to_ascii_uppercase().trim_start_matches("SIG") {
+            "TERM" | "15" => Ok(StopSignal {
+                number: 15,
+                name: "SIGTERM",
+            }),
+            "INT" | "2" => Ok(StopSignal {
+                number: 2,
+                name: "SIGINT",
+            }),
+            _ => bail!("{trimmed:?} is not a signal here (SIGTERM or SIGINT)"),
+        }
+    }
+}
+
 /// The address family connections use (`-4`, `-6`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IpFamily {
@@ -442,7 +549,22 @@ mod tests {
         ] {
             assert_eq!(ok::<HumanDuration>(text).0, want, "{text}");
         }
-        refused::<HumanDuration>(&["", "0", "0s", "-1", "-1s", "abc", "1.2.3", "5 parsecs"]);
+        refused::<HumanDuration>(&[
+            "",
+            "0",
+            "0s",
+            "-1",
+            "-1s",
+            "abc",
+            "1.2.3",
+            "5 parsecs",
+            "18446744073709551615s",
+            "18446744073709551615",
+            "500000000000y",
+            "2147483648s",
+            "1e300",
+        ]);
+        assert_eq!(ok::<HumanDuration>("2147483647s").0, MAX_DURATION);
     }
 
     #[test]
@@ -481,12 +603,49 @@ mod tests {
             ": empty",
             "Bad Name: x",
         ]);
-        let error = "Authorization: Bearer s3cret\n"
-            .parse::<Header>()
-            .expect_err("CR");
-        assert!(!error.to_string().contains("s3cret"), "{error}");
         let h: Header = "authorization: Bearer x".parse().expect("a header");
         assert!(h.value.is_sensitive());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn stop_signals_are_names_or_numbers() {
+        for (text, name) in [
+            ("SIGQUIT", "SIGQUIT"),
+            ("quit", "SIGQUIT"),
+            ("15", "SIGTERM"),
+            (" int ", "SIGINT"),
+        ] {
+            assert_eq!(ok::<StopSignal>(text).name, name, "{text}");
+        }
+        refused::<StopSignal>(&["SIGKILL", "9", "SIGSTOP", "SIGNOPE", "0", "99", ""]);
+    }
+
+    #[test]
+    fn proxies_are_parsed_like_targets() {
+        for (text, host, port) in [
+            ("http://127.0.0.1:3128", "127.0.0.1", 3128),
+            ("127.0.0.1:3128", "127.0.0.1", 3128),
+            ("HTTP://u:p@proxy.test", "proxy.test", 1080),
+            ("[::1]:8080", "::1", 8080),
+            ("http://proxy:65535/", "proxy", 65535),
+        ] {
+            let p: ProxyUrl = ok(text);
+            assert_eq!((p.host.as_str(), p.port), (host, port), "{text}");
+        }
+        refused::<ProxyUrl>(&[
+            "http://127.0.0.1:99999",
+            "http://127.0.0.1:0",
+            "127.0.0.1:-1",
+            "socks5://127.0.0.1:1080",
+            "https://proxy:443",
+            "http://:3128",
+            "http://proxy:3128/path",
+            "http://proxy:3128/?q",
+            "",
+        ]);
+        let p: ProxyUrl = ok("http://user:s3cr3t@127.0.0.1:3128");
+        assert!(!format!("{p:?}").contains("s3cr3t"));
     }
 
     #[test]

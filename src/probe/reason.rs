@@ -27,11 +27,14 @@ fn words(name: &str) -> String {
 }
 
 /// A duration as every report line writes it (elapsed times and the
-/// budgets in reasons alike): `850µs`, `2.1ms`, `250ms`, `1s`, `1.5s`,
+/// budgets in reasons alike): `500ns`, `850µs`, `2.1ms`, `250ms`, `1s`, `1.5s`,
 /// `1.23s`; rounded to 0.1 ms below 10 ms, to 1 ms below 1 s and to 10 ms
 /// above (an attempt cut to the end of `--wait` at 999.98 ms had `1s`).
 pub fn format_duration(d: Duration) -> String {
     let micros = d.as_micros();
+    if micros == 0 {
+        return format!("{}ns", d.as_nanos());
+    }
     if micros < 1_000 {
         return format!("{micros}µs");
     }
@@ -54,6 +57,15 @@ fn trimmed(value: f64, places: usize) -> String {
     }
 }
 
+/// A signal's name (`SIGTERM`), or its number.
+pub(crate) fn signal_name(signal: i32) -> String {
+    #[cfg(unix)]
+    if let Ok(signal) = nix::sys::signal::Signal::try_from(signal) {
+        return signal.to_string();
+    }
+    format!("signal {signal}")
+}
+
 /// "timed out after 1s waiting for response headers": the attempt's whole
 /// budget ran out in `phase`.
 pub(super) fn timed_out(deadline: &Deadline, phase: Phase) -> String {
@@ -64,16 +76,19 @@ pub(super) fn timed_out(deadline: &Deadline, phase: Phase) -> String {
     )
 }
 
-/// A connection setup that ran out of time: "connect timed out after
-/// 500ms" when `--connect-timeout` cut it, else the attempt's own wording.
-pub(super) fn connect_timed_out(deadline: &Deadline) -> String {
+/// A connection setup that ran out of time in `phase` (TCP, the proxy's
+/// CONNECT, TLS): "TLS handshake timed out after 500ms" when
+/// `--connect-timeout` cut it, else the attempt's own wording.
+pub(super) fn connect_timed_out(deadline: &Deadline, phase: Phase) -> String {
+    let phase = if phase.setup() { phase } else { Phase::Connect };
     if deadline.connect_limited() {
         format!(
-            "connect timed out after {}",
+            "{} timed out after {}",
+            phase.step(),
             format_duration(deadline.connect_budget)
         )
     } else {
-        timed_out(deadline, Phase::Connect)
+        timed_out(deadline, phase)
     }
 }
 
@@ -82,7 +97,7 @@ pub(super) fn connect_timed_out(deadline: &Deadline) -> String {
 /// `--wait` ends sooner.
 pub(super) fn describe(error: &ureq::Error, phase: Phase, deadline: &Deadline) -> String {
     match error {
-        ureq::Error::Timeout(Timeout::Connect) => connect_timed_out(deadline),
+        ureq::Error::Timeout(Timeout::Connect) => connect_timed_out(deadline, phase),
         ureq::Error::Timeout(Timeout::Resolve) => timed_out(deadline, Phase::Resolve),
         ureq::Error::Timeout(_) => timed_out(deadline, phase),
         ureq::Error::HostNotFound => "could not resolve host".to_string(),
@@ -133,8 +148,8 @@ pub(super) fn describe_io(e: &std::io::Error, phase: Phase, deadline: &Deadline)
             format!("connection closed {}", phase.doing())
         }
         ErrorKind::NotFound => e.to_string(),
-        ErrorKind::TimedOut | ErrorKind::WouldBlock if phase == Phase::Connect => {
-            connect_timed_out(deadline)
+        ErrorKind::TimedOut | ErrorKind::WouldBlock if phase.setup() => {
+            connect_timed_out(deadline, phase)
         }
         ErrorKind::TimedOut | ErrorKind::WouldBlock => timed_out(deadline, phase),
         _ if phase == Phase::Resolve => format!("could not resolve host: {e}"),
@@ -320,6 +335,24 @@ mod tests {
                 "timed out after 500ms connecting",
             ),
             (
+                ureq::Error::Timeout(Timeout::Connect),
+                Phase::Tls,
+                deadline(5_000, 1_000),
+                "TLS handshake timed out after 1s",
+            ),
+            (
+                io(io::ErrorKind::TimedOut),
+                Phase::Proxy,
+                deadline(5_000, 1_000),
+                "proxy CONNECT timed out after 1s",
+            ),
+            (
+                ureq::Error::Timeout(Timeout::Connect),
+                Phase::Tls,
+                deadline(5_000, 5_000),
+                "timed out after 5s in the TLS handshake",
+            ),
+            (
                 ureq::Error::HostNotFound,
                 Phase::Resolve,
                 full,
@@ -416,5 +449,7 @@ mod tests {
         ] {
             assert_eq!(format_duration(Duration::from_micros(micros)), want);
         }
+        assert_eq!(format_duration(Duration::from_nanos(1)), "1ns");
+        assert_eq!(format_duration(Duration::from_nanos(999)), "999ns");
     }
 }

@@ -31,6 +31,7 @@ pub(super) fn check(
                 progress.event(Event::Connected {
                     to: &peer.to_string(),
                     tls: false,
+                    proxy: false,
                 });
             }
             check.answer = Some(Answer::Connected);

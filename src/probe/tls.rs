@@ -14,6 +14,7 @@ use ureq::unversioned::transport::{
     TransportAdapter,
 };
 
+use super::trace::{Phase, Progress};
 use crate::config::{LazyClientConfig, bare_host};
 
 /// Wraps the chained transport in TLS when the URL is `https://` (the
@@ -22,6 +23,7 @@ use crate::config::{LazyClientConfig, bare_host};
 #[derive(Debug)]
 pub(super) struct TlsConnector {
     pub(super) config: Arc<LazyClientConfig>,
+    pub(super) progress: Arc<Progress>,
 }
 
 impl<In: Transport> Connector<In> for TlsConnector {
@@ -47,6 +49,7 @@ impl<In: Transport> Connector<In> for TlsConnector {
             .map_err(|_| ureq::Error::Tls("not a DNS name or IP address"))?;
         let mut conn = ClientConnection::new(config.clone(), name)
             .map_err(|e| ureq::Error::Io(std::io::Error::other(e)))?;
+        self.progress.set(Phase::Tls);
         let mut sock = TransportAdapter::new(transport.boxed(), details.current_time.clone());
         sock.set_timeout(details.timeout);
         conn.complete_io(&mut sock)?;

@@ -30,10 +30,12 @@ pub enum Event<'a> {
     },
     /// A connection is open.
     Connected {
-        /// The authority or address connected to.
+        /// The host and port (or address) connected to.
         to: &'a str,
         /// Whether TLS is on it.
         tls: bool,
+        /// Whether it is the connection to `--proxy` (its CONNECT follows).
+        proxy: bool,
     },
     /// One address of several could not be connected to.
     ConnectFailed {
@@ -59,6 +61,11 @@ pub enum Event<'a> {
         status: u16,
         /// The next URL.
         to: &'a str,
+    },
+    /// A command (`exec:`) was started.
+    Started {
+        /// Its process id.
+        pid: u32,
     },
     /// The body was read (to its end or to `--max-body`), in bytes.
     BodyRead(usize),
@@ -101,12 +108,16 @@ impl Trace for NoTrace {
 pub(crate) enum Phase {
     /// Looking the host up (or taking it from `--resolve`).
     Resolve = 0,
-    /// TCP connect and TLS handshake.
+    /// The TCP connect.
     Connect = 1,
+    /// The CONNECT request to `--proxy` and its answer.
+    Proxy = 2,
+    /// The TLS handshake.
+    Tls = 3,
     /// Request sent, waiting for the status line and headers.
-    Headers = 2,
+    Headers = 4,
     /// Reading the body, up to `--max-body` bytes.
-    Body = 3,
+    Body = 5,
 }
 
 impl Phase {
@@ -114,8 +125,26 @@ impl Phase {
         match v {
             0 => Phase::Resolve,
             1 => Phase::Connect,
-            2 => Phase::Headers,
+            2 => Phase::Proxy,
+            3 => Phase::Tls,
+            4 => Phase::Headers,
             _ => Phase::Body,
+        }
+    }
+
+    /// Whether the phase is part of the connection setup that
+    /// `--connect-timeout` bounds (TCP, the proxy's CONNECT, TLS).
+    pub(crate) fn setup(self) -> bool {
+        matches!(self, Phase::Connect | Phase::Proxy | Phase::Tls)
+    }
+
+    /// The setup step a connect budget ran out in, as a reason names it:
+    /// "*TLS handshake* timed out after 1s".
+    pub(crate) fn step(self) -> &'static str {
+        match self {
+            Phase::Proxy => "proxy CONNECT",
+            Phase::Tls => "TLS handshake",
+            _ => "connect",
         }
     }
 
@@ -125,6 +154,8 @@ impl Phase {
         match self {
             Phase::Resolve => "resolving the host",
             Phase::Connect => "connecting",
+            Phase::Proxy => "waiting for the proxy's CONNECT answer",
+            Phase::Tls => "in the TLS handshake",
             Phase::Headers => "waiting for response headers",
             Phase::Body => "reading the body",
         }

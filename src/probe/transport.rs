@@ -83,11 +83,16 @@ impl Resolver for ProbeResolver {
 
 /// Connector: an inner chain (the HTTP proxy's CONNECT tunnel, then
 /// [`TcpConnector`], then rustls; or the Unix socket and rustls), with the
-/// phase recorded and, when traced, the request head emitted.
+/// phase recorded and, when traced, the connection and the request head
+/// emitted. ureq runs the whole chain again for the connection to a
+/// proxy (with a config that has no proxy): that connection is followed
+/// by the proxy's CONNECT exchange.
 #[derive(Debug)]
 pub(crate) struct ProbeConnector<C> {
     pub(crate) inner: C,
     pub(crate) progress: Arc<Progress>,
+    /// Whether requests go through `--proxy`.
+    pub(crate) proxied: bool,
 }
 
 impl<C: Connector<()>> Connector<()> for ProbeConnector<C> {
@@ -98,16 +103,33 @@ impl<C: Connector<()>> Connector<()> for ProbeConnector<C> {
         details: &ConnectionDetails,
         chained: Option<()>,
     ) -> Result<Option<Self::Out>, ureq::Error> {
+        let to_proxy = self.proxied && details.config.proxy().is_none();
         self.progress.set(Phase::Connect);
         let transport = self.inner.connect(details, chained)?;
-        self.progress.set(Phase::Headers);
-        self.progress.event(Event::Connected {
-            to: details.uri.authority().map_or("", |a| a.as_str()),
-            tls: transport.as_ref().is_some_and(|t| t.is_tls()),
+        self.progress.set(if to_proxy {
+            Phase::Proxy
+        } else {
+            Phase::Headers
         });
+        if self.progress.tracing() {
+            let host = details.uri.host().unwrap_or("");
+            let port = details
+                .uri
+                .port_u16()
+                .unwrap_or(match details.uri.scheme_str() {
+                    Some("https") => 443,
+                    _ => 80,
+                });
+            self.progress.event(Event::Connected {
+                to: &format!("{host}:{port}"),
+                tls: transport.as_ref().is_some_and(|t| t.is_tls()),
+                proxy: to_proxy,
+            });
+        }
         Ok(transport.map(|inner| TracedTransport {
             inner: Box::new(inner),
             progress: self.progress.clone(),
+            head: Some(Vec::new()),
         }))
     }
 }
@@ -165,12 +187,20 @@ impl Connector<()> for UnixConnector {
     }
 }
 
-/// A transport that emits the request head it sends (when traced).
+/// A transport that emits the request head it sends (when traced), whole:
+/// what is written in pieces (a proxy's CONNECT request) is held until the
+/// blank line that ends the head.
 #[derive(Debug)]
 pub(crate) struct TracedTransport {
     inner: Box<dyn Transport>,
     progress: Arc<Progress>,
+    /// The head sent so far; `None` once it has been emitted.
+    head: Option<Vec<u8>>,
 }
+
+/// Most bytes of a request head held for the trace, in bytes (the config
+/// layer refuses a larger request head).
+const MAX_TRACED_HEAD: usize = 80 * 1024;
 
 impl Transport for TracedTransport {
     fn buffers(&mut self) -> &mut dyn Buffers {
@@ -178,9 +208,16 @@ impl Transport for TracedTransport {
     }
 
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
-        if self.progress.tracing() {
-            let sent = &self.inner.buffers().output()[..amount];
-            self.progress.event(Event::RequestHead(sent));
+        if self.progress.tracing()
+            && let Some(head) = &mut self.head
+        {
+            head.extend_from_slice(&self.inner.buffers().output()[..amount]);
+            let end = head.windows(4).position(|w| w == b"\r\n\r\n");
+            if end.is_some() || head.len() > MAX_TRACED_HEAD {
+                let end = end.map_or(head.len(), |i| i + 4);
+                self.progress.event(Event::RequestHead(&head[..end]));
+                self.head = None;
+            }
         }
         self.inner.transmit_output(amount, timeout)
     }

@@ -191,7 +191,7 @@ fn ipv4_and_ipv6_flags_choose_the_addresses_tried() {
     assert_eq!(server.connections(), 2);
     run(probe().args(["-4", "-6", &url]))
         .expect(1, QUICK)
-        .stderr_has("--ipv4 and --ipv6 cannot be used together");
+        .stderr_has("-4/--ipv4 and -6/--ipv6 cannot be used together");
     assert_eq!(server.connections(), 2);
 }
 
@@ -307,7 +307,7 @@ fn the_command_line_beats_the_environment_for_quiet_and_verbose() {
     // Both typed: the user asked for two things at once.
     let out = run(probe().args(["-q", "-v", &server.url("/")]));
     out.expect(1, QUICK)
-        .stderr_has("--quiet and --verbose cannot be used together");
+        .stderr_has("-q/--quiet and -v/--verbose cannot be used together");
 }
 
 #[test]

@@ -134,7 +134,7 @@ fn basic_credentials_from_the_flag_the_variable_and_the_url_reach_the_server_onl
                 assert!(!out.stdout.contains(secret), "{args:?} {format}: {out:#?}");
                 assert!(!out.stderr.contains(secret), "{args:?} {format}: {out:#?}");
             }
-            out.stderr_has("> authorization: <redacted>");
+            out.stderr_has("> authorization: Basic ***");
         }
     }
     // The report shows the URL's user and hides its password.
