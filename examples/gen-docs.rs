@@ -6,6 +6,9 @@
 //! cargo run --example gen-docs -- DIR
 //! ```
 //!
+//! `cargo run --example gen-docs -- --readme README.md` rewrites the
+//! README's flag table from the same definitions instead.
+//!
 //! DIR/healthprobe.1 (clap_mangen), and DIR/completions/healthprobe.bash,
 //! DIR/completions/_healthprobe (zsh), DIR/completions/healthprobe.fish
 //! (clap_complete). `scripts/release.sh` runs it into `dist/`; the Debian
@@ -17,6 +20,12 @@ use anyhow::{Context, Result};
 use clap_complete::Shell;
 
 fn main() -> Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("--readme") {
+        let path = std::env::args_os()
+            .nth(2)
+            .context("usage: gen-docs --readme README.md")?;
+        return readme(&PathBuf::from(path));
+    }
     let dir = PathBuf::from(
         std::env::args_os()
             .nth(1)
@@ -41,5 +50,28 @@ fn main() -> Result<()> {
                 .with_context(|| format!("writing the {shell} completion"))?;
         println!("{}", path.display());
     }
+    Ok(())
+}
+
+/// Rewrites the flag table of the README at `path` from the flag
+/// definitions (`cli_markdown_table`): the lines from its header row to the
+/// last row.
+fn readme(path: &std::path::Path) -> Result<()> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let header = "| flag | env var | default | meaning |";
+    let start = text
+        .find(header)
+        .with_context(|| format!("{}: no flag table ({header})", path.display()))?;
+    let end = text[start..]
+        .split_inclusive('\n')
+        .take_while(|line| line.starts_with('|'))
+        .map(str::len)
+        .sum::<usize>()
+        + start;
+    let table = healthprobe::cli_markdown_table();
+    let text = format!("{}{table}{}", &text[..start], &text[end..]);
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    println!("{}: flag table rewritten", path.display());
     Ok(())
 }

@@ -4,8 +4,11 @@
 //!
 //! The flow is one way; each module imports only those above it:
 //!
+//! 0. `redact`: the run's secrets and the one writer that masks them in
+//!    every line written; `guard`: what a panic and a signal do. They
+//!    import nothing else of the crate; every layer may use them.
 //! 1. `cli`: the flags as typed (clap derive, every flag with its
-//!    environment variable); imports nothing of the crate.
+//!    environment variable).
 //! 2. `config`: one validated `Config`, its values parsed by their own
 //!    types; imports `cli`.
 //! 3. `probe`: the checks (one file per target kind), the wait loop and the
@@ -17,15 +20,18 @@
 
 mod cli;
 mod config;
-#[cfg(fuzzing)]
-#[doc(hidden)]
-pub mod fuzzing;
+mod guard;
+mod network;
 mod probe;
+mod reaped;
+mod redact;
 mod report;
+#[cfg(unix)]
+mod status;
 #[cfg(unix)]
 mod supervise;
 
-pub use cli::definition as cli_definition;
+pub use cli::{definition as cli_definition, markdown_table as cli_markdown_table};
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -83,87 +89,165 @@ impl From<ExitStatus> for std::process::ExitCode {
     }
 }
 
-/// Whether SIGTERM, SIGINT and SIGHUP end the process at once with exit 1
-/// (a probe); a supervisor turns it off and handles them itself.
-static EXIT_ON_SIGNAL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+use guard::EXIT_ON_SIGNAL;
 
-/// The signals that end a probe at once with exit 1.
-#[cfg(unix)]
-const ENDING_SIGNALS: [i32; 3] = [
-    signal_hook::consts::SIGTERM,
-    signal_hook::consts::SIGINT,
-    signal_hook::consts::SIGHUP,
-];
-/// Windows: the C runtime's SIGINT is Ctrl-C and its SIGBREAK Ctrl-Break.
-#[cfg(windows)]
-const ENDING_SIGNALS: [i32; 3] = [
-    signal_hook::consts::SIGTERM,
-    signal_hook::consts::SIGINT,
-    signal_hook::consts::SIGBREAK,
-];
+/// Attempts a dry run plans.
+const DRY_RUN_ATTEMPTS: usize = 16;
 
-/// Process-wide guards for the binary, installed once by `main`:
-/// - a panic prints its message and exits 1 (never 101 or SIGABRT, which
-///   Docker would not read as a plain "unhealthy");
-/// - SIGTERM, SIGINT and SIGHUP (on Windows: Ctrl-C and Ctrl-Break) end the
-///   probe at once with exit 1 (an interrupted check is not a healthy
-///   one), without a report.
-///
-/// # Errors
-/// When a signal handler cannot be installed (the OS refused sigaction).
-pub fn install_process_guards() -> std::io::Result<()> {
-    std::panic::set_hook(Box::new(|info| {
-        let _ = writeln!(std::io::stderr(), "healthprobe: internal error: {info}");
-        std::process::exit(1);
-    }));
-    for signal in ENDING_SIGNALS {
-        signal_hook::flag::register_conditional_shutdown(signal, 1, &EXIT_ON_SIGNAL)?;
+/// What the fuzz targets and the tests drive, beside [`run`]: not part of
+/// the API, no semver.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::cli::expand;
+    pub use crate::config::{Target, TargetKind};
+    #[cfg(feature = "grpc")]
+    pub use crate::network::GrpcLink;
+    pub use crate::network::{HttpLink, Network};
+    pub use crate::redact::{Secrets, one_line};
+
+    /// How [`crate::run_with`] differs from [`crate::run`].
+    #[derive(Debug, Default)]
+    pub struct Hooks {
+        /// Checks connect here instead of the network.
+        pub network: Network,
+        /// Stop once the config is valid: write the plan of the run (its
+        /// targets, each attempt's start and deadline on a stubbed clock)
+        /// instead of probing; nothing is sent or started.
+        pub dry_run: bool,
     }
-    Ok(())
+
+    /// `location` resolved against `current`, when a check would follow it.
+    pub fn redirect(current: &str, location: &str) -> Option<String> {
+        crate::probe::redirect::next(current, location)
+    }
+
+    /// Judges a response (`status`, `body`) against expectations given as
+    /// their flags' values (`--expect-status`, `--expect-body`,
+    /// `--expect-json`): `Ok(None)` when healthy, `Ok(Some(reason))` when
+    /// not.
+    ///
+    /// # Errors
+    /// An expectation that does not parse, as one line.
+    pub fn judge(
+        status: u16,
+        body: &[u8],
+        expect_status: &str,
+        expect_body: Option<&str>,
+        expect_json: &[&str],
+    ) -> Result<Option<String>, String> {
+        let expect = crate::config::Expectations {
+            status: expect_status.parse().map_err(|e| format!("{e:#}"))?,
+            body: expect_body.map(str::to_string),
+            json: expect_json
+                .iter()
+                .map(|j| j.parse().map_err(|e| format!("{e:#}")))
+                .collect::<Result<_, _>>()?,
+        };
+        Ok(crate::probe::judge::judge(status, body, &expect).map(|f| format!("{f:?}")))
+    }
+
+    /// The body excerpt a report shows.
+    pub fn excerpt(body: &[u8]) -> Option<String> {
+        crate::probe::judge::excerpt(body)
+    }
 }
+pub use guard::install_process_guards;
 
 /// The whole program, as `main` runs it: parses `args` (program name first)
-/// and the environment, checks the targets, prints the report on stdout and
-/// returns the exit status. An invalid invocation prints one line on stderr
-/// and returns [`ExitStatus::Unhealthy`] without touching the network.
-pub fn run<I, T>(args: I) -> ExitStatus
+/// and the environment, checks the targets, writes the report to `out` and
+/// everything else (error lines, the `-v` trace, a supervisor's events) to
+/// `err`, both through the run's [`redact::Console`], and returns the exit
+/// status. An invalid invocation writes one line to `err` and returns
+/// [`ExitStatus::Unhealthy`] without touching the network.
+pub fn run<I, T>(args: I, out: Box<dyn Write + Send>, err: Box<dyn Write + Send>) -> ExitStatus
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let config = match cli::parse(args) {
-        Ok(invocation) => config::from_invocation(invocation),
+    run_with(args, out, err, internals::Hooks::default())
+}
+
+/// [`run`], with `hooks`: another network, or a dry run.
+#[doc(hidden)]
+pub fn run_with<I, T>(
+    args: I,
+    out: Box<dyn Write + Send>,
+    err: Box<dyn Write + Send>,
+    hooks: internals::Hooks,
+) -> ExitStatus
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let secrets = redact::Secrets::new();
+    let vars = cli::Vars::read();
+    cli::register_secrets(&args, &vars, &secrets);
+    guard::set_secrets(&secrets);
+    let console = Arc::new(redact::Console::new(out, err, secrets));
+    let mut config = match configure(args, vars, &console) {
+        Ok(config) => config,
+        Err(status) => return status,
+    };
+    config.network = hooks.network;
+    if hooks.dry_run {
+        let start = std::time::Instant::now();
+        let plan = probe::plan(&config, start, DRY_RUN_ATTEMPTS);
+        report::write_plan(&mut *console.out(), &config, &plan);
+        #[cfg(unix)]
+        if let Some(supervise) = &config.supervise {
+            let schedule = supervise::plan(supervise, start, DRY_RUN_ATTEMPTS);
+            report::write_schedule(&mut *console.out(), start, &schedule);
+        }
+        return ExitStatus::Healthy;
+    }
+    act(config, &console)
+}
+
+/// The validated config of `args`; or, when there is none to run, what
+/// was written instead (the help, the version, the one line of a bad
+/// invocation) and the status to exit with.
+fn configure(
+    args: Vec<OsString>,
+    vars: cli::Vars,
+    console: &redact::Console,
+) -> Result<config::Config, ExitStatus> {
+    let parsed = match cli::parse(args, vars, console.secrets.clone()) {
+        Ok(args) => config::from_args(args, &console.secrets),
         Err(cli::InvocationError::Display(text)) => {
-            let _ = std::io::stdout().write_all(text.as_bytes());
-            return ExitStatus::Healthy;
+            let mut out = console.out();
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+            return Err(ExitStatus::Healthy);
         }
         Err(cli::InvocationError::Usage(line)) => {
-            let _ = writeln!(std::io::stderr(), "healthprobe: {}", error_line(&line));
-            return ExitStatus::Unhealthy;
+            console.say(&line);
+            return Err(ExitStatus::Unhealthy);
         }
     };
-    let config = match config {
-        Ok(config) => config,
-        Err(error) => {
-            let error = format!("{error:#}");
-            let _ = writeln!(
-                std::io::stderr(),
-                "healthprobe: error: {}",
-                error_line(&error)
-            );
-            return ExitStatus::Unhealthy;
-        }
-    };
+    parsed.map_err(|error| {
+        console.say(&format!("error: {error:#}"));
+        ExitStatus::Unhealthy
+    })
+}
+
+/// Does what `config` asks: checks the targets and reports; then runs the
+/// command after `--`, in place of healthprobe or supervised.
+fn act(config: config::Config, console: &Arc<redact::Console>) -> ExitStatus {
+    if let Some(socket) = &config.status {
+        return ask_status(socket, &config, console);
+    }
     let trace: Arc<dyn probe::Trace> = if config.verbosity == config::Verbosity::Verbose {
-        Arc::new(report::StderrTrace {
+        Arc::new(report::ConsoleTrace {
             style: report::TextStyle::of(&config),
+            console: console.clone(),
         })
     } else {
         Arc::new(probe::NoTrace)
     };
     if !config.targets.is_empty() {
         let verdict = probe::run(&config, &trace);
-        report::write(&mut std::io::stdout().lock(), &verdict, &config);
+        report::write(&mut *console.out(), &verdict, &config);
         if let Some(file) = &config.body_file {
             report::write_bodies(&mut file.as_ref(), &verdict);
         }
@@ -175,70 +259,70 @@ where
     if let Some(supervise) = config.supervise.clone() {
         let config = Arc::new(config);
         let unarm = || EXIT_ON_SIGNAL.store(false, std::sync::atomic::Ordering::SeqCst);
-        return match supervise::run(&config, &supervise, &trace, unarm) {
+        return match supervise::run(&config, &supervise, &trace, console, unarm) {
             supervise::Ended::Child(code) => ExitStatus::Child(code.into()),
             supervise::Ended::Stopped => ExitStatus::Unhealthy,
         };
     }
     match config.exec.split_first() {
-        Some((program, args)) => exec(program, args),
+        Some((program, args)) => exec(program, args, console),
         None => ExitStatus::Healthy,
     }
 }
 
-/// An error message as it is printed: on one line (line breaks and other
-/// control characters escaped as Rust writes them, `\n`), and with the
-/// password of every `scheme://user:password@` in it shown as `***`,
-/// whichever flag's value echoed it. A value holding a newline or a URL
-/// with credentials, given to any flag, cannot break the line or show the
-/// password. The password is taken to run to the last `@` before
-/// whitespace or a quote, so one holding `/`, `?` or `#` (which RFC 3986
-/// would end the authority at) is masked too; a URL with a port and an `@`
-/// in its path or query (`h:8080/?to=a@b`) is masked as well, on purpose.
-pub(crate) fn error_line(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    let mut rest = text;
-    while let Some(i) = rest.find("://") {
-        let (head, after) = rest.split_at(i + 3);
-        out.push_str(head);
-        let end = after
-            .find(|c: char| c == '"' || c.is_whitespace())
-            .unwrap_or(after.len());
-        let url = &after[..end];
-        match url.rfind('@').map(|at| url.split_at(at)) {
-            Some((userinfo, host)) if userinfo.contains(':') => {
-                out.push_str(userinfo.split(':').next().unwrap_or_default());
-                out.push_str(":***");
-                out.push_str(host);
-            }
-            _ => out.push_str(url),
+/// `--status`: asks the supervisor on `socket` and prints its answer (one
+/// line, or its JSON with `-o json`); exit 0 when it is ready.
+#[cfg(unix)]
+fn ask_status(
+    socket: &config::StatusSocket,
+    config: &config::Config,
+    console: &redact::Console,
+) -> ExitStatus {
+    let (ready, line, json) = match status::ask(socket) {
+        Ok(answer) => answer,
+        Err(error) => {
+            let line = format!("not ready: {error:#}");
+            let json =
+                serde_json::json!({"ready": false, "verdict": line, "probes": []}).to_string();
+            (false, line, json)
         }
-        rest = &after[end..];
+    };
+    if config.verbosity != config::Verbosity::Quiet {
+        let text = match config.output {
+            config::Output::Json => json,
+            config::Output::Text => redact::one_line(&line).into_owned(),
+        };
+        let mut out = console.out();
+        let _ = writeln!(out, "{text}");
+        let _ = out.flush();
     }
-    out.push_str(rest);
-    if !out.contains(char::is_control) {
-        return out;
+    match ready {
+        true => ExitStatus::Healthy,
+        false => ExitStatus::Unhealthy,
     }
-    let mut escaped = String::with_capacity(out.len() + 8);
-    for c in out.chars() {
-        match c.is_control() {
-            true => escaped.extend(c.escape_default()),
-            false => escaped.push(c),
-        }
-    }
-    escaped
+}
+
+#[cfg(not(unix))]
+fn ask_status(
+    _: &config::StatusSocket,
+    _: &config::Config,
+    console: &redact::Console,
+) -> ExitStatus {
+    console.say("error: --status needs a supervisor, which needs Linux");
+    ExitStatus::Unhealthy
 }
 
 /// Replaces this process with `program` (looked up on PATH) and `args`,
 /// verbatim: same PID, no child, so signals reach the program and no zombie
 /// is left (what an entrypoint in a shell-less image needs). Returns only
-/// when the program cannot be executed, after one line on stderr naming it
-/// and the OS's reason.
+/// when the program cannot be executed, after one line naming it and the
+/// OS's reason.
 #[cfg(unix)]
-fn exec(program: &OsString, args: &[OsString]) -> ExitStatus {
+fn exec(program: &OsString, args: &[OsString], console: &redact::Console) -> ExitStatus {
     use std::os::unix::process::CommandExt;
+    let _ = console.out().flush();
     let error = std::process::Command::new(program).args(args).exec();
-    cannot_run(program, &error)
+    cannot_run(program, &error, console)
 }
 
 /// Windows has no exec: `program` runs as a child with the same console,
@@ -247,56 +331,20 @@ fn exec(program: &OsString, args: &[OsString]) -> ExitStatus {
 /// Ctrl-Break reach the child through the shared console; this process no
 /// longer exits on them, but waits for the child's status.
 #[cfg(not(unix))]
-fn exec(program: &OsString, args: &[OsString]) -> ExitStatus {
+fn exec(program: &OsString, args: &[OsString], console: &redact::Console) -> ExitStatus {
     EXIT_ON_SIGNAL.store(false, std::sync::atomic::Ordering::SeqCst);
+    let _ = console.out().flush();
     match std::process::Command::new(program).args(args).status() {
         Ok(status) => ExitStatus::Child(status.code().unwrap_or(1)),
-        Err(error) => cannot_run(program, &error),
+        Err(error) => cannot_run(program, &error, console),
     }
 }
 
 /// One line on stderr: the program that could not be started, and why.
-fn cannot_run(program: &OsString, error: &std::io::Error) -> ExitStatus {
-    let _ = writeln!(
-        std::io::stderr(),
-        "healthprobe: error: cannot run {}: {error}",
+fn cannot_run(program: &OsString, error: &std::io::Error, console: &redact::Console) -> ExitStatus {
+    console.say(&format!(
+        "error: cannot run {}: {error}",
         program.to_string_lossy()
-    );
+    ));
     ExitStatus::Unhealthy
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn error_lines_are_one_line_without_passwords() {
-        for (text, want) in [
-            ("plain", "plain"),
-            ("a\nb\tc", "a\\nb\\tc"),
-            (
-                "--retry: \"http://user:s3cr3t@127.0.0.1:8080/health\" is not a whole number",
-                "--retry: \"http://user:***@127.0.0.1:8080/health\" is not a whole number",
-            ),
-            ("\"http://u:p@h\" bad", "\"http://u:***@h\" bad"),
-            (
-                "http://u:p:q@h?x http://u@h/ tcp://h:1",
-                "http://u:***@h?x http://u@h/ tcp://h:1",
-            ),
-            ("grpc://a:b@c@d/x", "grpc://a:***@d/x"),
-            // A password holding `/`, `?` or `#`.
-            (
-                "--retry: \"http://user:pa/ss@127.0.0.1:9/h\" is not a whole number",
-                "--retry: \"http://user:***@127.0.0.1:9/h\" is not a whole number",
-            ),
-            ("http://u:a?b#c@h/", "http://u:***@h/"),
-            (
-                "\"http://u:a/b@h\", \"http://h/\"",
-                "\"http://u:***@h\", \"http://h/\"",
-            ),
-            ("://", "://"),
-        ] {
-            assert_eq!(error_line(text), want, "{text}");
-        }
-    }
 }

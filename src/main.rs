@@ -6,12 +6,11 @@ use std::process::ExitCode;
 use healthprobe::ExitStatus;
 
 /// The allocator: dlmalloc instead of musl's mallocng (a probe makes a few
-/// hundred small allocations, and mallocng spent about half of its
-/// instructions on them), behind a spin lock instead of dlmalloc's own
-/// pthread mutex (whose lock and unlock cost a probe about 50k of its
-/// 325k instructions; callgrind, BENCHMARKS.md). Threads are few and hold
-/// the lock only inside one malloc or free, so a spin lock is not
-/// contended for long.
+/// hundred small allocations, which mallocng makes slowly), behind a spin
+/// lock instead of dlmalloc's own pthread mutex, whose lock and unlock
+/// weighed on every allocation (the figures are in BENCHMARKS.md). Threads
+/// are few and hold the lock only inside one malloc or free, so a spin lock
+/// is not contended for long.
 struct Allocator(spin::Mutex<dlmalloc::Dlmalloc>);
 
 // SAFETY: every call goes through the lock, so dlmalloc's state is used by
@@ -51,5 +50,10 @@ fn main() -> ExitCode {
         eprintln!("healthprobe: error: cannot install signal handlers: {e}");
         return ExitStatus::Unhealthy.into();
     }
-    healthprobe::run(std::env::args_os()).into()
+    healthprobe::run(
+        std::env::args_os(),
+        Box::new(std::io::stdout()),
+        Box::new(std::io::stderr()),
+    )
+    .into()
 }

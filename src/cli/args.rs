@@ -1,439 +1,394 @@
-//! The command line as typed: flags, their environment variables and help (clap derive).
-//!
-//! Conventions (written down as xh does):
-//! - No clap `default_value`: defaults live in the config layer (each
-//!   named in its flag's help, checked by a test), because clap materialises
-//!   every default as a matched value on every run, which cost a probe more
-//!   instructions than its HTTP request (callgrind, BENCHMARKS.md).
-//! - Values arrive here as plain strings and are parsed once, in
-//!   the config layer, so that an error can name the flag *or* the
-//!   environment variable the bad value came from.
-//! - A short flag only where curl or Docker users expect one (`-t`, `-X`,
-//!   `-H`, `-o`, `-q`, `-v`, `-k`, `-u`), and curl's health-check habits
-//!   as aliases or accepted no-ops (`-m/--max-time`, `-L/--location`, `-I`,
-//!   `-A`, `-f`, `-s`, `-S`), so that replacing `curl` by `healthprobe` in a
-//!   line works; every other flag is long only.
-//! - The command line beats the environment: a variable never conflicts
-//!   with a flag, and an empty variable is no variable (Compose writes
-//!   `VAR=` for `${VAR:-}`).
-//! - Boolean flags with an environment variable accept 1/0, true/false,
-//!   yes/no, on/off there.
-//! - Value names are upper case and say what they hold (`DURATION`, `SIZE`).
-//! - Every flag that a Dockerfile `ENV` line would set has an environment
-//!   variable `HEALTHPROBE_<NAME>`: exec-form `HEALTHCHECK` in scratch and
-//!   distroless images has no shell to expand `$VARS` on the command line.
+//! The values of a parsed command line, asked for by their [`Flag`]: as
+//! typed, with `${NAME}` filled where the flag says so, or parsed by their
+//! own type, each error naming the flag as the user gave it (the spelling
+//! typed, or the variable the value came from).
 
-use clap::builder::BoolishValueParser;
-use clap::{ArgAction, Parser};
+use std::ffi::OsString;
+use std::str::FromStr;
+use std::sync::Arc;
 
-/// The help heading of curl's flags that healthprobe accepts or refuses
-/// with a pointer.
-const CURL: &str = "curl compatibility";
+use anyhow::{Context, Error, Result, anyhow};
+use clap::ArgMatches;
+use clap::parser::ValueSource;
 
-/// The help heading of the supervising flags.
-const SUPERVISE: &str = "Supervising the command after -- (startup and liveness probes)";
+use super::expand::expand_env;
+use super::flags::{ALL, DefaultValue, EnvForm, Flag, Value};
+use crate::redact::Secrets;
 
-/// The one value parser of every boolean flag: its environment variable
-/// takes 1/0, true/false, yes/no, on/off (clap's boolish values).
-fn boolish() -> BoolishValueParser {
-    BoolishValueParser::new()
+/// Where a flag's value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Typed on the command line.
+    CommandLine,
+    /// Its environment variable.
+    Env,
+    /// Neither: the flag's default applies.
+    Absent,
 }
 
-/// What `--version` prints after the name: the version, the target triple,
-/// whether TLS and gRPC are compiled in, and the commit (from build.rs), e.g.
-/// `0.2.0 (aarch64-unknown-linux-musl, tls, grpc, 1a2b3c4)`.
-pub const VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (",
-    env!("HEALTHPROBE_BUILD"),
-    ")"
-);
+/// The `HEALTHPROBE_*` variables that are set and not empty (empty means
+/// unset: Compose writes `VAR=` for `${VAR:-}`), read once.
+#[derive(Debug, Default, Clone)]
+pub struct Vars(Vec<(String, OsString)>);
 
-/// The examples `--help` ends with.
-const EXAMPLES: &str = "\
-Examples:
-  healthprobe http://127.0.0.1:8000/health
-  healthprobe -t 2s --expect-json /status=ok localhost:8000/health
-  healthprobe tcp://127.0.0.1:5432 grpc://127.0.0.1:50051
-  healthprobe --wait 60s tcp://db:5432 -- /app/server --port 8000
-  healthprobe --liveness http://127.0.0.1:8000/health -- uvicorn main:app
-  HEALTHCHECK CMD [\"/healthprobe\", \"http://127.0.0.1:8000/health\"]   (Dockerfile)";
+impl Vars {
+    /// Reads them from the process's environment.
+    pub fn read() -> Vars {
+        Vars(
+            std::env::vars_os()
+                .filter(|(name, value)| {
+                    !value.is_empty() && name.as_encoded_bytes().starts_with(b"HEALTHPROBE_")
+                })
+                .map(|(name, value)| (name.to_string_lossy().into_owned(), value))
+                .collect(),
+        )
+    }
 
-/// Environment variable with the targets when none is given on the command line.
-pub const ENV_URL: &str = "HEALTHPROBE_URL";
-/// Environment variable with extra request headers, one `Name: value` per line.
-pub const ENV_HEADERS: &str = "HEALTHPROBE_HEADERS";
-/// Environment variable with JSON expectations, one `POINTER=VALUE` per line.
-pub const ENV_EXPECT_JSON: &str = "HEALTHPROBE_EXPECT_JSON";
-/// The platform-wide port variable (Heroku, Cloud Run, …), read after `HEALTHPROBE_PORT`.
-pub const ENV_PORT_FALLBACK: &str = "PORT";
+    /// The value of `name`, when set and not empty.
+    pub fn get(&self, name: &str) -> Option<&OsString> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
 
-/// Health checks with one deadline; exit 0 when healthy, 1 otherwise.
-///
-/// healthprobe replaces `curl --fail` (and grpc_health_probe) in Docker
-/// HEALTHCHECK lines, CI waits, entrypoints and Kubernetes exec probes. An
-/// HTTP status in the expected set (default 200-399, the Kubernetes httpGet
-/// rule) with every expectation met, an open TCP connection, or a gRPC
-/// SERVING (grpc.health.v1) is healthy (exit 0); anything else (other
-/// status, refused, reset, timeout, bad reply, bad flag) is unhealthy (exit
-/// 1). It never exits 2, which Docker reserves. Proxy environment variables
-/// are ignored.
-#[derive(Parser, Debug, Default)]
-#[command(
-    name = "healthprobe",
-    version = VERSION,
-    about,
-    long_about,
-    max_term_width = 100,
-    after_help = EXAMPLES
-)]
-pub struct Cli {
-    /// Targets to check: http://… or https://… URLs, tcp://host:port (healthy
-    /// when a TCP connection opens), grpc:// or grpcs://host:port[/SERVICE]
-    /// (the grpc.health.v1 check), host:port[/path] (read as http://, as
-    /// curl does), or a bare path such as /health meaning
-    /// http://{--host}:{--port}/health. ${NAME} and ${NAME:-default} are
-    /// filled from the environment here and in --host, --port, -H, --user,
-    /// --servername, --expect-body and --expect-json ($$ is a literal $).
+    /// Every variable and its value.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &OsString)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v))
+    }
+
+    /// The value of `name` as text.
     ///
-    /// With none given, HEALTHPROBE_URL is read (several targets may be
-    /// separated by spaces). Several targets are checked concurrently within
-    /// the one deadline; the result is healthy only when all are.
-    #[arg(value_name = "TARGET")]
-    pub targets: Vec<String>,
+    /// # Errors
+    /// It is not UTF-8.
+    fn text(&self, name: &str) -> Result<Option<String>> {
+        self.get(name)
+            .map(|v| {
+                v.clone()
+                    .into_string()
+                    .map_err(|_| anyhow!("{name}: value is not valid UTF-8"))
+            })
+            .transpose()
+    }
+}
 
-    /// Host for bare-path targets [default: 127.0.0.1].
-    #[arg(long, value_name = "HOST", env = "HEALTHPROBE_HOST")]
-    pub host: Option<String>,
+/// The parsed command line.
+#[derive(Debug)]
+pub struct Args {
+    matches: ArgMatches,
+    vars: Vars,
+    /// The words of the command line before `--`, as typed.
+    words: Vec<String>,
+    /// The run's secrets: every value with `${NAME}` filled is registered.
+    secrets: Arc<Secrets>,
+}
 
-    /// Port for bare-path targets [env: HEALTHPROBE_PORT, then PORT].
-    #[arg(
-        long,
-        value_name = "PORT",
-        allow_hyphen_values = true,
-        env = "HEALTHPROBE_PORT",
-        hide_env = true
-    )]
-    pub port: Option<String>,
+impl Args {
+    pub(super) fn new(
+        matches: ArgMatches,
+        vars: Vars,
+        words: Vec<String>,
+        secrets: Arc<Secrets>,
+    ) -> Args {
+        Args {
+            matches,
+            vars,
+            words,
+            secrets,
+        }
+    }
 
-    /// One total deadline for the check: resolve, connect, TLS, request,
-    /// response headers and body (e.g. 500ms, 2s, 1m, or 3 or 0.5 for
-    /// seconds, so curl's -m/--max-time SECONDS works as it is) [default: 5s].
-    #[arg(
-        short = 't',
-        long,
-        visible_short_alias = 'm',
-        visible_alias = "max-time",
-        value_name = "DURATION",
-        allow_hyphen_values = true,
-        env = "HEALTHPROBE_TIMEOUT"
-    )]
-    pub timeout: Option<String>,
+    /// Where the value of `flag` came from.
+    pub fn origin(&self, flag: &Flag) -> Origin {
+        match self.matches.value_source(flag.id) {
+            Some(ValueSource::CommandLine) => Origin::CommandLine,
+            Some(ValueSource::EnvVariable) => Origin::Env,
+            _ if flag.env_form != EnvForm::Whole
+                && flag.env.is_some_and(|e| self.vars.get(e).is_some()) =>
+            {
+                Origin::Env
+            }
+            _ => Origin::Absent,
+        }
+    }
 
-    /// Deadline for connection setup, TLS included (default: the --timeout).
-    #[arg(
-        long,
-        value_name = "DURATION",
-        allow_hyphen_values = true,
-        env = "HEALTHPROBE_CONNECT_TIMEOUT"
-    )]
-    pub connect_timeout: Option<String>,
+    /// Whether `flag` was typed on the command line.
+    pub fn typed(&self, flag: &Flag) -> bool {
+        self.origin(flag) == Origin::CommandLine
+    }
 
-    /// Request method: GET or HEAD [default: GET].
-    #[arg(short = 'X', long, value_name = "METHOD", env = "HEALTHPROBE_METHOD")]
-    pub method: Option<String>,
+    /// Whether `flag` has a value, typed or from its variable.
+    pub fn given(&self, flag: &Flag) -> bool {
+        self.origin(flag) != Origin::Absent
+    }
 
-    /// Send HEAD and judge the status only (curl's -I; the same as -X HEAD).
-    #[arg(short = 'I', long)]
-    pub head: bool,
+    /// The flag or variable that gave the value of `flag`, as the user
+    /// gave it: the variable; on the command line the name typed
+    /// (`--max-time`; a short flag with its long name, `-t/--timeout`);
+    /// else the long name (the value name, `TARGET`, for the targets).
+    pub fn name(&self, flag: &Flag) -> String {
+        if self.origin(flag) == Origin::Env
+            && let Some(env) = flag.env
+        {
+            return env.to_string();
+        }
+        if self.typed(flag) {
+            match (self.spelling(flag), flag.long) {
+                (Some(Spelling::Short(c)), Some(long)) => return format!("-{c}/--{long}"),
+                (Some(Spelling::Long(name)), _) => return format!("--{name}"),
+                _ => {}
+            }
+        }
+        name_of(flag)
+    }
 
-    /// Request header 'Name: value' (gRPC metadata for grpc:// targets),
-    /// repeatable; 'Host: x' sets the Host header [env: HEALTHPROBE_HEADERS,
-    /// one header per line or separated by the two characters \n].
-    #[arg(short = 'H', long = "header", value_name = "HEADER", action = ArgAction::Append)]
-    pub headers: Vec<String>,
+    /// How `flag` was last spelled on the command line: one of its long
+    /// names, or one of its short letters (also inside a cluster such as
+    /// `-fsSm`).
+    fn spelling(&self, flag: &Flag) -> Option<Spelling<'_>> {
+        let mut found = None;
+        for word in &self.words {
+            if let Some(rest) = word.strip_prefix("--") {
+                let name = rest.split('=').next().unwrap_or(rest);
+                if flag.long == Some(name) || flag.aliases.contains(&name) {
+                    found = Some(Spelling::Long(name));
+                }
+                continue;
+            }
+            let Some(cluster) = word.strip_prefix('-') else {
+                continue;
+            };
+            for c in cluster.chars() {
+                if flag.short == Some(c) || flag.short_aliases.contains(&c) {
+                    found = Some(Spelling::Short(c));
+                    break;
+                }
+                // A letter that takes a value ends the cluster (`-t5s`).
+                let takes_value = ALL.iter().any(|f| {
+                    (f.short == Some(c) || f.short_aliases.contains(&c))
+                        && matches!(f.value, Value::One(_) | Value::Many(_))
+                });
+                if takes_value {
+                    break;
+                }
+            }
+        }
+        found
+    }
 
-    /// Basic credentials USER:PASSWORD (as curl's -u); an explicit
-    /// -H 'Authorization: …' wins. Never printed.
-    #[arg(
-        short = 'u',
-        long,
-        value_name = "USER:PASSWORD",
-        env = "HEALTHPROBE_USER",
-        hide_env_values = true
-    )]
-    pub user: Option<String>,
+    /// Whether switch `flag` is on.
+    pub fn switch(&self, flag: &Flag) -> bool {
+        self.matches
+            .get_many::<bool>(flag.id)
+            .is_some_and(|mut values| values.any(|on| *on))
+    }
 
-    /// User-Agent header [default: healthprobe/<version>].
-    #[arg(short = 'A', long, value_name = "TEXT", env = "HEALTHPROBE_USER_AGENT")]
-    pub user_agent: Option<String>,
+    /// The values of `flag` typed on the command line, with `${NAME}`
+    /// filled where the flag takes it.
+    ///
+    /// # Errors
+    /// A `${NAME}` that cannot be filled, naming the flag.
+    pub fn typed_texts(&self, flag: &Flag) -> Result<Vec<String>> {
+        if !self.typed(flag) {
+            return Ok(Vec::new());
+        }
+        let texts = self
+            .matches
+            .get_many::<String>(flag.id)
+            .map(|v| v.cloned().collect())
+            .unwrap_or_default();
+        self.filled(flag, texts, || self.name(flag))
+    }
 
-    /// Healthy status codes: comma-separated codes and ranges (e.g.
-    /// 200-299,301) [default: 200-399, the Kubernetes httpGet rule].
-    #[arg(long, value_name = "LIST", env = "HEALTHPROBE_EXPECT_STATUS")]
-    pub expect_status: Option<String>,
+    /// The values of `flag` from its variable (split as the variable holds
+    /// them), with `${NAME}` filled where the flag takes it.
+    ///
+    /// # Errors
+    /// A variable that is not UTF-8; a `${NAME}` that cannot be filled,
+    /// naming the variable.
+    pub fn env_texts(&self, flag: &Flag) -> Result<Vec<String>> {
+        let Some(name) = flag.env else {
+            return Ok(Vec::new());
+        };
+        let texts = match flag.env_form {
+            EnvForm::Whole if self.origin(flag) == Origin::Env => self
+                .matches
+                .get_many::<String>(flag.id)
+                .map(|v| v.cloned().collect())
+                .unwrap_or_default(),
+            EnvForm::Whole => Vec::new(),
+            EnvForm::Words => self.vars.text(name)?.map(|v| words(&v)).unwrap_or_default(),
+            EnvForm::Lines => self
+                .vars
+                .text(name)?
+                .map(|v| {
+                    v.lines()
+                        .flat_map(|line| line.split("\\n"))
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        self.filled(flag, texts, || name.to_string())
+    }
 
-    /// The body must contain TEXT (only the first --max-body bytes are read).
-    #[arg(long, value_name = "TEXT", env = "HEALTHPROBE_EXPECT_BODY")]
-    pub expect_body: Option<String>,
+    /// The values of `flag`: typed, else from its variable.
+    ///
+    /// # Errors
+    /// As [`Args::typed_texts`] and [`Args::env_texts`].
+    pub fn texts(&self, flag: &Flag) -> Result<Vec<String>> {
+        match self.typed(flag) {
+            true => self.typed_texts(flag),
+            false => self.env_texts(flag),
+        }
+    }
 
-    /// The body is JSON and the value at the RFC 6901 POINTER equals VALUE,
-    /// repeatable (e.g. /status=ok; true, 42 and null compare as JSON)
-    /// [env: HEALTHPROBE_EXPECT_JSON, one per line or separated by \n].
-    #[arg(long, value_name = "POINTER=VALUE", action = ArgAction::Append)]
-    pub expect_json: Vec<String>,
+    /// The value of `flag` (the last one given), typed or from its
+    /// variable.
+    ///
+    /// # Errors
+    /// As [`Args::texts`].
+    pub fn text(&self, flag: &Flag) -> Result<Option<String>> {
+        Ok(self.texts(flag)?.pop())
+    }
 
-    /// Most body bytes read before the connection is dropped (e.g. 64KiB,
-    /// 10k, 1MiB, or bytes) [default: 64KiB].
-    #[arg(long, value_name = "SIZE", env = "HEALTHPROBE_MAX_BODY")]
-    pub max_body: Option<String>,
+    /// `texts` with `${NAME}` filled (when `flag` takes it) and registered
+    /// as secrets where they are.
+    fn filled(
+        &self,
+        flag: &Flag,
+        texts: Vec<String>,
+        name: impl Fn() -> String,
+    ) -> Result<Vec<String>> {
+        if !flag.expands {
+            return Ok(texts);
+        }
+        texts
+            .iter()
+            .map(|text| {
+                let text = expand_env(text).with_context(&name)?;
+                self.secrets.scan(&text);
+                Ok(text)
+            })
+            .collect()
+    }
 
-    /// Most redirects followed, to the same host only (ports ignored, the
-    /// Kubernetes rule); a redirect elsewhere is judged as the 3xx it is,
-    /// and 0 judges every 3xx itself (curl's name; -L is accepted)
-    /// [default: 10].
-    #[arg(long, value_name = "N", env = "HEALTHPROBE_MAX_REDIRS")]
-    pub max_redirs: Option<String>,
+    /// The value of `flag` parsed as a `T`, when given.
+    ///
+    /// # Errors
+    /// `T`'s error, behind the flag's or variable's name.
+    pub fn parse<T: FromStr<Err = Error>>(&self, flag: &Flag) -> Result<Option<T>> {
+        self.text(flag)?
+            .map(|text| text.parse().with_context(|| self.name(flag)))
+            .transpose()
+    }
 
-    /// Send the request through this HTTP proxy (http://HOST:PORT or
-    /// HOST:PORT, CONNECT; socks and https proxies are refused). Proxy
-    /// environment variables (http_proxy, HTTPS_PROXY, ALL_PROXY, NO_PROXY)
-    /// are always ignored.
-    #[arg(long, value_name = "URL", env = "HEALTHPROBE_PROXY")]
-    pub proxy: Option<String>,
+    /// The value of `flag` parsed as a `T`, or its default.
+    ///
+    /// # Errors
+    /// `T`'s error, behind the flag's or variable's name.
+    pub fn parse_or_default<T: FromStr<Err = Error>>(&self, flag: &Flag) -> Result<T> {
+        match self.parse(flag)? {
+            Some(value) => Ok(value),
+            None => default_of(flag),
+        }
+    }
 
-    /// Use these addresses for HOST:PORT instead of resolving it, as curl's
-    /// option of the same name (e.g. app.internal:443:127.0.0.1 or
-    /// localhost:8000:[::1],127.0.0.1, tried in that order); repeatable.
-    #[arg(long, value_name = "HOST:PORT:ADDR[,ADDR]", action = ArgAction::Append)]
-    pub resolve: Vec<String>,
+    /// Every value of `flag`, each parsed as a `T`.
+    ///
+    /// # Errors
+    /// The first value that does not parse, behind the flag's or
+    /// variable's name.
+    pub fn parse_all<T: FromStr<Err = Error>>(&self, flag: &Flag) -> Result<Vec<T>> {
+        self.texts(flag)?
+            .iter()
+            .map(|text| text.parse().with_context(|| self.name(flag)))
+            .collect()
+    }
 
-    /// Skip TLS certificate and host name verification (what a Kubernetes
-    /// HTTPS probe does); the report says "(insecure)".
-    #[arg(short = 'k', long, env = "HEALTHPROBE_INSECURE", value_parser = boolish())]
-    pub insecure: bool,
+    /// The command after `--`, verbatim.
+    pub fn command(&self, flag: &Flag) -> Vec<OsString> {
+        self.matches
+            .get_many::<OsString>(flag.id)
+            .map(|v| v.cloned().collect())
+            .unwrap_or_default()
+    }
+}
 
-    /// Trust the CA certificates in this PEM file instead of the bundled
-    /// Mozilla roots (as curl's --cacert).
-    #[arg(long, value_name = "FILE", env = "HEALTHPROBE_CACERT")]
-    pub cacert: Option<std::path::PathBuf>,
+/// The default of `flag` parsed as a `T`.
+///
+/// # Errors
+/// A flag without a default value (a bug: a test parses every default).
+pub fn default_of<T: FromStr<Err = Error>>(flag: &Flag) -> Result<T> {
+    match flag.default {
+        DefaultValue::Value(text) => text
+            .parse()
+            .with_context(|| format!("the default of {}", name_of(flag))),
+        _ => Err(anyhow!("{} has no default value", name_of(flag))),
+    }
+}
 
-    /// Client certificate chain (PEM) for mutual TLS; the key may be in the
-    /// same file.
-    #[arg(long, value_name = "FILE", env = "HEALTHPROBE_CERT")]
-    pub cert: Option<std::path::PathBuf>,
+/// The default value of `flag` as text, when it has one.
+pub fn default_text(flag: &Flag) -> Option<&'static str> {
+    match flag.default {
+        DefaultValue::Value(text) => Some(text),
+        _ => None,
+    }
+}
 
-    /// Private key (PEM) of --cert.
-    #[arg(long, value_name = "FILE", env = "HEALTHPROBE_KEY")]
-    pub key: Option<std::path::PathBuf>,
+/// `--long` of `flag`, or its value name (`TARGET`).
+pub fn name_of(flag: &Flag) -> String {
+    match (flag.long, flag.value) {
+        (Some(long), _) => format!("--{long}"),
+        (None, Value::Targets(name) | Value::Command(name)) => name.to_string(),
+        (None, _) => flag.id.to_string(),
+    }
+}
 
-    /// TLS server name (SNI) and certificate name to verify, for targets
-    /// given by IP address (https://127.0.0.1:8443 with a certificate for
-    /// app.internal). The Host header keeps the URL's host.
-    #[arg(long, value_name = "NAME", env = "HEALTHPROBE_SERVERNAME")]
-    pub servername: Option<String>,
+/// A flag as typed: a long name (or alias), or a short letter.
+enum Spelling<'a> {
+    Long(&'a str),
+    Short(char),
+}
 
-    /// Keep probing until every target is healthy or DURATION has passed
-    /// (CI jobs, entrypoints); each attempt still has its own --timeout.
-    /// curl's --retry-max-time is this flag.
-    #[arg(
-        long,
-        visible_alias = "retry-max-time",
-        value_name = "DURATION",
-        allow_hyphen_values = true,
-        env = "HEALTHPROBE_WAIT"
-    )]
-    pub wait: Option<String>,
+/// The targets of a variable: separated by whitespace, but an `exec:`
+/// target takes the rest of the value (its command's words).
+fn words(value: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = value.trim_start();
+    while !rest.is_empty() {
+        if rest.starts_with("exec:") {
+            out.push(rest.trim_end().to_string());
+            break;
+        }
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        out.push(rest[..end].to_string());
+        rest = rest[end..].trim_start();
+    }
+    out
+}
 
-    /// Pause between attempts with --wait or --retry (a fixed pause, not
-    /// curl's doubling one; curl's --retry-delay is this flag) [default: 1s].
-    #[arg(
-        long,
-        visible_alias = "retry-delay",
-        value_name = "DURATION",
-        allow_hyphen_values = true,
-        env = "HEALTHPROBE_INTERVAL"
-    )]
-    pub interval: Option<String>,
+/// The value of environment variable `name`, if set and not empty (empty
+/// means unset).
+///
+/// # Errors
+/// The value is not UTF-8.
+pub fn env_string(name: &str) -> Result<Option<String>> {
+    match std::env::var_os(name) {
+        None => Ok(None),
+        Some(v) if v.is_empty() => Ok(None),
+        Some(v) => v
+            .into_string()
+            .map(Some)
+            .map_err(|_| anyhow!("{name}: value is not valid UTF-8")),
+    }
+}
 
-    /// Make up to N more attempts after a failed one, --interval apart
-    /// (curl's --retry): every failure is retried (refused, timeout, DNS, a
-    /// status outside the healthy set), so --retry-connrefused changes
-    /// nothing. Stops at the first healthy result, after N+1 attempts, or
-    /// at the end of --wait (--retry-max-time), whichever comes first.
-    #[arg(
-        long,
-        value_name = "N",
-        allow_hyphen_values = true,
-        env = "HEALTHPROBE_RETRY"
-    )]
-    pub retry: Option<String>,
-
-    /// Connect over IPv4 only: the addresses a lookup or --resolve gives
-    /// are tried only when IPv4 (as curl's -4).
-    #[arg(short = '4', long, env = "HEALTHPROBE_IPV4", value_parser = boolish())]
-    pub ipv4: bool,
-
-    /// Connect over IPv6 only (as curl's -6).
-    #[arg(short = '6', long, env = "HEALTHPROBE_IPV6", value_parser = boolish())]
-    pub ipv6: bool,
-
-    /// Startup probe of the command after `--`, which healthprobe then runs
-    /// as its child and supervises: TARGET is checked every
-    /// --startup-period until healthy; --startup-failure-threshold failures
-    /// in a row stop the command. Repeatable (all must be healthy); any
-    /// target kind, with every request flag [env: HEALTHPROBE_STARTUP,
-    /// targets separated by spaces].
-    #[arg(
-        long,
-        value_name = "TARGET",
-        action = ArgAction::Append,
-        env = "HEALTHPROBE_STARTUP",
-        value_delimiter = ' ',
-        hide_env = true,
-        help_heading = SUPERVISE
-    )]
-    pub startup: Vec<String>,
-
-    /// Liveness probe of the command after `--` (run as a supervised
-    /// child): checked every --period once startup has succeeded;
-    /// --failure-threshold failures in a row stop the command (SIGTERM to
-    /// its process group, SIGKILL after --termination-grace-period) and
-    /// healthprobe exits 1, so Docker's restart policy restarts the
-    /// container. Repeatable [env: HEALTHPROBE_LIVENESS, targets separated
-    /// by spaces].
-    #[arg(
-        long,
-        value_name = "TARGET",
-        action = ArgAction::Append,
-        env = "HEALTHPROBE_LIVENESS",
-        value_delimiter = ' ',
-        hide_env = true,
-        help_heading = SUPERVISE
-    )]
-    pub liveness: Vec<String>,
-
-    /// How often the liveness probe runs (Kubernetes' periodSeconds); each
-    /// attempt is bounded by --timeout [default: 10s].
-    #[arg(
-        long,
-        value_name = "DURATION",
-        allow_hyphen_values = true,
-        env = "HEALTHPROBE_PERIOD",
-        help_heading = SUPERVISE
-    )]
-    pub period: Option<String>,
-
-    /// Liveness failures in a row that stop the command (Kubernetes'
-    /// failureThreshold); one success resets the count [default: 3].
-    #[arg(
-        long,
-        value_name = "N",
-        allow_hyphen_values = true,
-        env = "HEALTHPROBE_FAILURE_THRESHOLD",
-        help_heading = SUPERVISE
-    )]
-    pub failure_threshold: Option<String>,
-
-    /// How often the startup probe runs [default: the --period].
-    #[arg(
-        long,
-        value_name = "DURATION",
-        allow_hyphen_values = true,
-        env = "HEALTHPROBE_STARTUP_PERIOD",
-        help_heading = SUPERVISE
-    )]
-    pub startup_period: Option<String>,
-
-    /// Startup failures in a row that stop the command [default: the
-    /// --failure-threshold].
-    #[arg(
-        long,
-        value_name = "N",
-        allow_hyphen_values = true,
-        env = "HEALTHPROBE_STARTUP_FAILURE_THRESHOLD",
-        help_heading = SUPERVISE
-    )]
-    pub startup_failure_threshold: Option<String>,
-
-    /// Time from the command's start to its first probe (Kubernetes'
-    /// initialDelaySeconds) [default: 0s].
-    #[arg(
-        long,
-        value_name = "DURATION",
-        allow_hyphen_values = true,
-        env = "HEALTHPROBE_INITIAL_DELAY",
-        help_heading = SUPERVISE
-    )]
-    pub initial_delay: Option<String>,
-
-    /// Time between SIGTERM and SIGKILL when a probe stops the command
-    /// (Kubernetes' terminationGracePeriodSeconds) [default: 30s].
-    #[arg(
-        long,
-        value_name = "DURATION",
-        allow_hyphen_values = true,
-        env = "HEALTHPROBE_TERMINATION_GRACE_PERIOD",
-        help_heading = SUPERVISE
-    )]
-    pub termination_grace_period: Option<String>,
-
-    /// Send HTTP requests over this Unix domain socket; the URL still gives
-    /// the Host header and the path (as curl's option of the same name).
-    #[arg(long, value_name = "PATH", env = "HEALTHPROBE_UNIX_SOCKET")]
-    pub unix_socket: Option<std::path::PathBuf>,
-
-    /// Report format on stdout: text (one line per target) or json
-    /// [default: text]. A value with a / or a . in it is a FILE, as in
-    /// curl: the body read (up to --max-body) is written there and the
-    /// report stays text, so curl's `-o /dev/null` works as it is.
-    #[arg(
-        short = 'o',
-        long,
-        value_name = "FORMAT|FILE",
-        env = "HEALTHPROBE_OUTPUT"
-    )]
-    pub output: Option<String>,
-
-    /// Print no report; the exit status tells.
-    #[arg(short = 'q', long, env = "HEALTHPROBE_QUIET", value_parser = boolish())]
-    pub quiet: bool,
-
-    /// Print phases with timings and the request and response heads to stderr.
-    #[arg(short = 'v', long, env = "HEALTHPROBE_VERBOSE", value_parser = boolish())]
-    pub verbose: bool,
-
-    /// Accepted, nothing to do: curl's -f/--fail, -s/--silent,
-    /// -S/--show-error and -L/--location (as in `-fsSL`), --fail-with-body
-    /// and --retry-connrefused, one flag here. A status outside the healthy set is
-    /// always unhealthy, there is no progress meter (the report is one
-    /// line; -q for none), failures are always reported, same-host
-    /// redirects are followed (--max-redirs), and --retry retries refused
-    /// connections too. (-w/--write-out is refused: -o json has the status
-    /// code, the time and the reason.)
-    #[arg(
-        short = 'f',
-        long = "fail",
-        visible_short_aliases = ['s', 'S', 'L'],
-        visible_aliases = [
-            "silent",
-            "show-error",
-            "location",
-            "follow-redirects",
-            "fail-with-body",
-            "retry-connrefused",
-        ],
-        action = ArgAction::Count,
-        help_heading = CURL
-    )]
-    pub curl_no_op: u8,
-
-    /// After `--`: the command to run once every target is healthy. It
-    /// replaces healthprobe (same PID, looked up on PATH), with its
-    /// arguments verbatim; it is never started when a target is unhealthy.
-    /// With --startup or --liveness it runs as healthprobe's child instead,
-    /// supervised: signals are forwarded to it, orphans are reaped, and
-    /// healthprobe exits with its status.
-    #[arg(last = true, value_name = "CMD", allow_hyphen_values = true, value_parser = clap::value_parser!(std::ffi::OsString))]
-    pub command: Vec<std::ffi::OsString>,
+#[cfg(test)]
+#[test]
+fn an_exec_target_takes_the_rest_of_a_variable() {
+    assert_eq!(words(" /a  tcp://h:1 "), ["/a", "tcp://h:1"]);
+    assert_eq!(
+        words("/a exec:pg_isready -h db "),
+        ["/a", "exec:pg_isready -h db"]
+    );
 }

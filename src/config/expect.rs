@@ -3,13 +3,12 @@
 
 use std::str::FromStr;
 
-use anyhow::{Context, Error, Result, anyhow, bail};
+use anyhow::{Error, Result, anyhow, bail};
 
-use super::defaults::DEFAULT_STATUS_SET;
-use super::expand::expanded_env_lines;
 use super::target::Target;
 use super::values::Method;
-use crate::cli::{Cli, ENV_EXPECT_JSON, Flag, Sources};
+use crate::cli::Args;
+use crate::cli::flags::{self, DefaultValue};
 
 /// What a healthy answer looks like; all must hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,10 +37,10 @@ impl StatusSet {
             .any(|&(lo, hi)| (lo..=hi).contains(&code))
     }
 
-    /// Whether this is the default set, [`DEFAULT_STATUS_SET`] (the
-    /// report does not repeat it).
+    /// Whether this is the default set of `--expect-status` (the report
+    /// does not repeat it).
     pub fn is_default(&self) -> bool {
-        self.text == DEFAULT_STATUS_SET
+        matches!(flags::EXPECT_STATUS.default, DefaultValue::Value(v) if v == self.text)
     }
 
     /// The set as the user wrote it, normalised (`200-399`).
@@ -139,50 +138,42 @@ impl FromStr for JsonExpectation {
 /// where it cannot apply (one from the environment is not an error there:
 /// an image's `HEALTHPROBE_EXPECT_JSON` is for its HTTP health check).
 pub(super) fn expectations(
-    cli: &Cli,
-    src: &Sources,
+    args: &Args,
     method: Method,
     targets: &[&Target],
 ) -> Result<Expectations> {
-    if !targets.iter().any(|t| t.is_http()) {
-        let typed = [Flag::ExpectStatus, Flag::ExpectBody, Flag::ExpectJson]
-            .into_iter()
-            .find(|&flag| src.typed(flag));
-        if let Some(flag) = typed {
-            bail!(
-                "{} cannot apply: no target is http(s):// (tcp:// and grpc:// have no status or body)",
-                src.name(flag)
-            );
-        }
+    let (status, body, json) = (
+        &flags::EXPECT_STATUS,
+        &flags::EXPECT_BODY,
+        &flags::EXPECT_JSON,
+    );
+    if !targets.iter().any(|t| t.is_http())
+        && let Some(flag) = [status, body, json].into_iter().find(|f| args.typed(f))
+    {
+        bail!(
+            "{} cannot apply: no target is http(s):// (tcp:// and grpc:// have no status or body)",
+            args.name(flag)
+        );
     }
-    let status: StatusSet = src.parse(
-        Flag::ExpectStatus,
-        cli.expect_status.as_deref(),
-        DEFAULT_STATUS_SET,
-    )?;
-    let json = if cli.expect_json.is_empty() {
-        expanded_env_lines(ENV_EXPECT_JSON)?
-            .iter()
-            .map(|line| line.parse().context(ENV_EXPECT_JSON))
-            .collect::<Result<Vec<JsonExpectation>>>()?
-    } else {
-        cli.expect_json
-            .iter()
-            .map(|text| text.parse().with_context(|| src.name(Flag::ExpectJson)))
-            .collect::<Result<Vec<JsonExpectation>>>()?
-    };
-    if method == Method::Head && (cli.expect_body.is_some() || !json.is_empty()) {
+    let expected: StatusSet = args.parse_or_default(status)?;
+    let values = args.parse_all::<JsonExpectation>(json)?;
+    let text = args.text(body)?;
+    if method == Method::Head && (text.is_some() || !values.is_empty()) {
+        let head = match args.switch(&flags::HEAD) {
+            true => &flags::HEAD,
+            false => &flags::METHOD,
+        };
         bail!(
             "{} HEAD gets no body: {} and {} need GET",
-            src.name(Flag::Method),
-            src.name(Flag::ExpectBody),
-            src.name(Flag::ExpectJson)
+            args.name(head),
+            args.name(body),
+            args.name(json)
         );
     }
     Ok(Expectations {
-        status,
-        body: cli.expect_body.clone(),
-        json,
+        status: expected,
+        body: text,
+        json: values,
     })
 }
 

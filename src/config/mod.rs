@@ -6,9 +6,8 @@
 //! touched the network yet.
 
 mod auth;
-mod defaults;
-mod expand;
 mod expect;
+mod probes;
 mod request;
 mod supervise;
 mod target;
@@ -19,26 +18,24 @@ mod values;
 mod verify;
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use ureq::http::{HeaderName, HeaderValue};
 
-use crate::cli::{Cli, Flag, Invocation, Sources};
-pub use auth::is_secret_header;
-pub use defaults::*;
-#[cfg(fuzzing)]
-pub(crate) use expand::expand;
-use expand::expand_values;
+use crate::cli::{Args, flags};
+use crate::redact::Secrets;
 pub use expect::{Expectations, StatusSet};
-pub use supervise::Supervise;
+#[cfg_attr(not(unix), allow(unused_imports))]
+pub use supervise::{ProbeKind, ProbeSpec, StatusSocket, Supervise};
 pub use target::{Target, TargetKind};
 #[cfg(feature = "tls")]
 pub use tls::LazyClientConfig;
 pub use tls::TlsOptions;
 pub use values::{
-    ByteSize, Count, HumanDuration, IpFamily, Method, Output, OutputChoice, ResolveEntry,
-    bare_host, redacted,
+    ByteSize, Count, HumanDuration, IpFamily, Method, Output, OutputChoice, ProxyUrl, ResolveEntry,
+    bare_host,
 };
 
 /// Everything one run of the probe needs, validated.
@@ -69,7 +66,7 @@ pub struct Config {
     pub max_redirects: u32,
     /// Explicit HTTP proxy; `None` means a direct connection whatever the
     /// environment says.
-    pub proxy: Option<ureq::Proxy>,
+    pub proxy: Option<ProxyUrl>,
     /// `--wait`: keep probing until healthy or this much time has passed.
     pub wait: Option<Duration>,
     /// Pause between attempts with `--wait` or `--retry`.
@@ -104,6 +101,11 @@ pub struct Config {
     /// Always `None` on Windows, where supervise mode is refused.
     #[cfg_attr(not(unix), allow(dead_code))]
     pub supervise: Option<Supervise>,
+    /// Where checks connect: the network, or (tests, fuzzing) a
+    /// replacement for it.
+    pub network: crate::network::Network,
+    /// `--status`: ask the supervisor on this socket instead of probing.
+    pub status: Option<StatusSocket>,
 }
 
 /// How much is printed.
@@ -122,14 +124,15 @@ pub enum Verbosity {
 ///
 /// # Errors
 /// Both typed on the command line, or both set in the environment.
-fn verbosity(cli: &Cli, src: &Sources) -> Result<Verbosity> {
-    let (quiet, verbose) = match (cli.quiet, cli.verbose) {
-        (true, true) if src.typed(Flag::Quiet) == src.typed(Flag::Verbose) => bail!(
+fn verbosity(args: &Args) -> Result<Verbosity> {
+    let (q, v) = (&flags::QUIET, &flags::VERBOSE);
+    let (quiet, verbose) = match (args.switch(q), args.switch(v)) {
+        (true, true) if args.typed(q) == args.typed(v) => bail!(
             "{} and {} cannot be used together",
-            src.name(Flag::Quiet),
-            src.name(Flag::Verbose)
+            args.name(q),
+            args.name(v)
         ),
-        (true, true) => (src.typed(Flag::Quiet), src.typed(Flag::Verbose)),
+        (true, true) => (args.typed(q), args.typed(v)),
         other => other,
     };
     Ok(if quiet {
@@ -145,56 +148,55 @@ fn verbosity(cli: &Cli, src: &Sources) -> Result<Verbosity> {
 ///
 /// # Errors
 /// The first invalid value, as one line naming its flag or variable.
-pub fn from_invocation(mut invocation: Invocation) -> Result<Config> {
-    let (cli, src) = invocation.split();
-    let config = Config::build(cli, &src);
-    // clap's command and matches are needed no more: the process's exit
-    // takes them back at once, where freeing them piece by piece cost a
-    // probe about 33k instructions (callgrind). Once per run (a fuzzer
-    // runs it millions of times: there it is dropped).
-    #[cfg(not(fuzzing))]
-    std::mem::forget(invocation);
-    config
+pub fn from_args(args: Args, secrets: &Secrets) -> Result<Config> {
+    Config::build(&args, secrets)
 }
 
-/// The config of `args` (program name first), as `run` builds it: for
+/// The config of `words` (program name first), as `run` builds it: for
 /// the unit tests of the layers below.
 #[cfg(test)]
-pub(crate) fn from_args<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Config> {
-    let invocation = crate::cli::parse(args).map_err(|e| anyhow!("{e:?}"))?;
-    from_invocation(invocation)
+pub(crate) fn from_words<'a>(words: impl IntoIterator<Item = &'a str>) -> Result<Config> {
+    let secrets = Secrets::new();
+    let words = words.into_iter().map(std::ffi::OsString::from).collect();
+    let args = crate::cli::parse(words, crate::cli::Vars::read(), secrets.clone())
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    from_args(args, &secrets)
 }
 
 impl Config {
-    /// Builds the validated config from the parsed flags (command line plus
-    /// the environment variables clap reads) and the variables read here
-    /// (`HEALTHPROBE_URL`, `HEALTHPROBE_HEADERS`, `HEALTHPROBE_EXPECT_JSON`,
-    /// `PORT`), in named steps.
+    /// Builds the validated config from the parsed flags (command line and
+    /// environment), in named steps.
     ///
     /// # Errors
     /// The first invalid value, as one line naming its flag or variable.
-    fn build(mut cli: Cli, src: &Sources) -> Result<Config> {
-        expand_values(&mut cli, src)?;
-        let supervise = match supervise::wanted(&cli, src)? {
-            true => Some(supervise::supervise(&cli, src)?),
+    fn build(args: &Args, secrets: &Secrets) -> Result<Config> {
+        let status = status(args)?;
+        let supervise = match status.is_none() && supervise::wanted(args)? {
+            true => Some(supervise::supervise(args, secrets)?),
             false => None,
         };
-        let targets = targets::targets(&cli, src, supervise.is_some())?;
+        let targets = match status {
+            Some(_) => Vec::new(),
+            None => targets::targets(args, supervise.is_some())?,
+        };
         let all: Vec<&Target> = targets
             .iter()
             .chain(supervise.iter().flat_map(Supervise::targets))
             .collect();
-        let tls = TlsOptions::from_cli(&cli, src, all.iter().any(|t| t.kind.tls()))?;
-        let (timeout, connect_timeout, wait, interval) = times(&cli, src)?;
-        let (wait, max_attempts) = retry(&cli, src, (timeout, wait, interval))?;
-        let method = request::method(&cli, src)?;
-        let proxy = proxy(&cli, src)?;
-        let resolve = resolve_entries(&cli, src)?;
-        what_cannot_apply(&cli, src, method, &resolve, &all)?;
-        let family = family(&cli, src)?;
-        let (output, body_file) = output(&cli, src)?;
-        let request = request::request(&cli, src, method, &all)?;
-        let (max_body, max_redirects) = limits(&cli, src)?;
+        let tls = TlsOptions::from_args(args, all.iter().any(|t| t.kind.tls()))?;
+        let (timeout, connect_timeout, wait, interval) = times(args)?;
+        let (wait, max_attempts) = retry(args, (timeout, wait, interval))?;
+        let method = request::method(args)?;
+        let proxy = proxy(args)?;
+        let resolve = args.parse_all::<ResolveEntry>(&flags::RESOLVE)?;
+        let unix_socket = args.text(&flags::UNIX_SOCKET)?.map(PathBuf::from);
+        what_cannot_apply(args, method, &resolve, &all)?;
+        let family = family(args)?;
+        let (output, body_file) = output(args)?;
+        let request = request::request(args, method, &all)?;
+        for (name, value) in &request.headers {
+            secrets.add_header(name.as_str(), &String::from_utf8_lossy(value.as_bytes()));
+        }
         let mut config = Config {
             headers: request.headers,
             user_agent: request.user_agent,
@@ -202,54 +204,67 @@ impl Config {
             request_head_bytes: request.head_bytes,
             family,
             max_attempts,
-            expect: expect::expectations(&cli, src, method, &all)?,
-            max_body,
+            expect: expect::expectations(args, method, &all)?,
+            max_body: args.parse_or_default::<ByteSize>(&flags::MAX_BODY)?.0,
             resolve,
             output,
-            verbosity: verbosity(&cli, src)?,
+            verbosity: verbosity(args)?,
             targets,
             timeout,
             connect_timeout,
             method,
-            max_redirects,
+            max_redirects: args.parse_or_default::<Count<0>>(&flags::MAX_REDIRS)?.0,
             supervise,
             proxy,
             wait,
             interval,
-            unix_socket: cli.unix_socket,
+            unix_socket,
             tls,
-            exec: cli.command,
+            exec: args.command(&flags::COMMAND),
             body_file: None,
+            network: Default::default(),
+            status,
         };
-        config.body_file = body_file_created(body_file, src)?;
+        config.body_file = body_file_created(body_file, args)?;
         Ok(config)
     }
 }
 
-/// `--resolve` entries, each parsed.
+/// `--status`: the socket to ask; nothing else to check or run.
 ///
 /// # Errors
-/// An entry that is not HOST:PORT:ADDR[,ADDR].
-fn resolve_entries(cli: &Cli, src: &Sources) -> Result<Vec<ResolveEntry>> {
-    cli.resolve
-        .iter()
-        .map(|t| t.parse().with_context(|| src.name(Flag::Resolve)))
-        .collect()
-}
-
-/// `--max-body` (bytes) and `--max-redirs`.
-///
-/// # Errors
-/// A size or a count that does not parse.
-fn limits(cli: &Cli, src: &Sources) -> Result<(u64, u32)> {
-    let max_body =
-        src.parse::<ByteSize>(Flag::MaxBody, cli.max_body.as_deref(), DEFAULT_MAX_BODY)?;
-    let max_redirs = src.parse::<Count<0>>(
-        Flag::MaxRedirs,
-        cli.max_redirs.as_deref(),
-        DEFAULT_MAX_REDIRS,
-    )?;
-    Ok((max_body.0, max_redirs.0))
+/// `--status` with targets, probes, a command or a body file.
+fn status(args: &Args) -> Result<Option<StatusSocket>> {
+    if !args.switch(&flags::STATUS) {
+        return Ok(None);
+    }
+    let asks = [
+        &flags::TARGETS,
+        &flags::STARTUP,
+        &flags::LIVENESS,
+        &flags::READINESS,
+        &flags::PROBES,
+        &flags::WAIT,
+        &flags::RETRY,
+    ];
+    if let Some(flag) = asks.into_iter().find(|f| args.typed(f)) {
+        bail!(
+            "{} asks the supervisor, which probes by itself: {} cannot apply",
+            args.name(&flags::STATUS),
+            args.name(flag)
+        );
+    }
+    if !args.command(&flags::COMMAND).is_empty() {
+        bail!("{} runs no command after `--`", args.name(&flags::STATUS));
+    }
+    if let OutputChoice::BodyFile(_) = args.parse_or_default(&flags::OUTPUT)? {
+        bail!(
+            "{} prints the supervisor's answer: {} takes text or json",
+            args.name(&flags::STATUS),
+            args.name(&flags::OUTPUT)
+        );
+    }
+    supervise::status_socket(args).map(Some)
 }
 
 /// curl's `-o FILE`, created once everything else is valid and before
@@ -259,8 +274,8 @@ fn limits(cli: &Cli, src: &Sources) -> Result<(u64, u32)> {
 /// # Errors
 /// The file cannot be created, naming `--output` or its variable.
 fn body_file_created(
-    path: Option<std::path::PathBuf>,
-    src: &Sources,
+    path: Option<PathBuf>,
+    args: &Args,
 ) -> Result<Option<std::sync::Arc<std::fs::File>>> {
     let Some(path) = path else {
         return Ok(None);
@@ -272,17 +287,11 @@ fn body_file_created(
         let file = std::fs::OpenOptions::new()
             .write(true)
             .open("NUL")
-            .with_context(|| format!("{}: {}", src.name(Flag::Output), path.display()))?;
+            .with_context(|| format!("{}: {}", args.name(&flags::OUTPUT), path.display()))?;
         return Ok(Some(std::sync::Arc::new(file)));
     }
-    // Under `cargo fuzz` the path is the fuzzer's choice: nothing is
-    // created or emptied (every other step runs).
-    let path = match cfg!(fuzzing) {
-        true => std::path::PathBuf::from("/dev/null"),
-        false => path,
-    };
     let file = std::fs::File::create(&path)
-        .with_context(|| format!("{}: {}", src.name(Flag::Output), path.display()))?;
+        .with_context(|| format!("{}: {}", args.name(&flags::OUTPUT), path.display()))?;
     Ok(Some(std::sync::Arc::new(file)))
 }
 
@@ -291,20 +300,14 @@ fn body_file_created(
 ///
 /// # Errors
 /// A value that is not a duration, or zero.
-fn times(cli: &Cli, src: &Sources) -> Result<(Duration, Duration, Option<Duration>, Duration)> {
-    let timeout = src
-        .parse::<HumanDuration>(Flag::Timeout, cli.timeout.as_deref(), DEFAULT_TIMEOUT)?
-        .0;
-    let connect_timeout = src
-        .parse_opt::<HumanDuration>(Flag::ConnectTimeout, cli.connect_timeout.as_deref())?
+fn times(args: &Args) -> Result<(Duration, Duration, Option<Duration>, Duration)> {
+    let timeout = args.parse_or_default::<HumanDuration>(&flags::TIMEOUT)?.0;
+    let connect_timeout = args
+        .parse::<HumanDuration>(&flags::CONNECT_TIMEOUT)?
         .map_or(timeout, |d| d.0)
         .min(timeout);
-    let wait = src
-        .parse_opt::<HumanDuration>(Flag::Wait, cli.wait.as_deref())?
-        .map(|d| d.0);
-    let interval = src
-        .parse::<HumanDuration>(Flag::Interval, cli.interval.as_deref(), DEFAULT_INTERVAL)?
-        .0;
+    let wait = args.parse::<HumanDuration>(&flags::WAIT)?.map(|d| d.0);
+    let interval = args.parse_or_default::<HumanDuration>(&flags::INTERVAL)?.0;
     Ok((timeout, connect_timeout, wait, interval))
 }
 
@@ -315,11 +318,10 @@ fn times(cli: &Cli, src: &Sources) -> Result<(Duration, Duration, Option<Duratio
 /// # Errors
 /// A count that is not a whole number.
 fn retry(
-    cli: &Cli,
-    src: &Sources,
+    args: &Args,
     (timeout, wait, interval): (Duration, Option<Duration>, Duration),
 ) -> Result<(Option<Duration>, Option<u32>)> {
-    let Some(retries) = src.parse_opt::<Count<0>>(Flag::Retry, cli.retry.as_deref())? else {
+    let Some(retries) = args.parse::<Count<0>>(&flags::RETRY)? else {
         return Ok((wait, None));
     };
     let attempts = retries.0.saturating_add(1);
@@ -327,7 +329,7 @@ fn retry(
         // --retry 0: one attempt, as without it (--wait alone keeps its own).
         return Ok((wait, wait.map(|_| 1)));
     }
-    let long_enough = (timeout + interval).saturating_mul(attempts);
+    let long_enough = timeout.saturating_add(interval).saturating_mul(attempts);
     Ok((Some(wait.unwrap_or(long_enough)), Some(attempts)))
 }
 
@@ -335,69 +337,46 @@ fn retry(
 ///
 /// # Errors
 /// Both at once.
-fn family(cli: &Cli, src: &Sources) -> Result<Option<IpFamily>> {
-    Ok(match (cli.ipv4, cli.ipv6) {
-        (true, true) => bail!(
-            "{} and {} cannot be used together",
-            src.name(Flag::Ipv4),
-            src.name(Flag::Ipv6)
-        ),
-        (true, false) => Some(IpFamily::V4),
-        (false, true) => Some(IpFamily::V6),
-        (false, false) => None,
-    })
+fn family(args: &Args) -> Result<Option<IpFamily>> {
+    Ok(
+        match (args.switch(&flags::IPV4), args.switch(&flags::IPV6)) {
+            (true, true) => bail!(
+                "{} and {} cannot be used together",
+                args.name(&flags::IPV4),
+                args.name(&flags::IPV6)
+            ),
+            (true, false) => Some(IpFamily::V4),
+            (false, true) => Some(IpFamily::V6),
+            (false, false) => None,
+        },
+    )
 }
 
 /// `-o`: the report format, or curl's body file (the report then text).
 ///
 /// # Errors
 /// A format that is neither text, json nor a file name.
-fn output(cli: &Cli, src: &Sources) -> Result<(Output, Option<std::path::PathBuf>)> {
-    Ok(
-        match src.parse(Flag::Output, cli.output.as_deref(), DEFAULT_OUTPUT)? {
-            OutputChoice::Format(format) => (format, None),
-            OutputChoice::BodyFile(path) => (Output::Text, Some(path)),
-        },
-    )
+fn output(args: &Args) -> Result<(Output, Option<PathBuf>)> {
+    Ok(match args.parse_or_default(&flags::OUTPUT)? {
+        OutputChoice::Format(format) => (format, None),
+        OutputChoice::BodyFile(path) => (Output::Text, Some(path)),
+    })
 }
 
 /// `--proxy`: an HTTP proxy URL, never combined with `--unix-socket`.
 ///
 /// # Errors
-/// Not a proxy URL ureq takes, or given with `--unix-socket`.
-fn proxy(cli: &Cli, src: &Sources) -> Result<Option<ureq::Proxy>> {
-    let Some(url) = &cli.proxy else {
-        return Ok(None);
-    };
-    if cli.unix_socket.is_some() {
+/// Not a proxy URL (scheme, host, port 1-65535), or given with
+/// `--unix-socket`.
+fn proxy(args: &Args) -> Result<Option<ProxyUrl>> {
+    if args.given(&flags::PROXY) && args.given(&flags::UNIX_SOCKET) {
         bail!(
             "{} and {} cannot be combined: the socket is the connection",
-            src.name(Flag::UnixSocket),
-            src.name(Flag::Proxy)
+            args.name(&flags::UNIX_SOCKET),
+            args.name(&flags::PROXY)
         );
     }
-    let name = src.name(Flag::Proxy);
-    let with_scheme = if url.contains("://") {
-        url.trim().to_string()
-    } else {
-        format!("http://{}", url.trim())
-    };
-    let uri = iri_string::types::UriStr::new(&with_scheme)
-        .map_err(|_| anyhow!("{name}: {:?} is not a proxy URL", redacted(url)))?;
-    let scheme = uri.scheme_str().to_ascii_lowercase();
-    if scheme != "http" {
-        bail!(
-            "{name}: {:?}: only HTTP proxies (http://HOST:PORT, CONNECT) are supported, not {scheme}://",
-            redacted(url)
-        );
-    }
-    let host = uri.authority_components().map(|a| a.host()).unwrap_or("");
-    if host.is_empty() || host.contains(['!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=']) {
-        bail!("{name}: {:?} is not a proxy URL (no host)", redacted(url));
-    }
-    let proxy = ureq::Proxy::new(&with_scheme)
-        .map_err(|e| anyhow!("{name}: {:?} is not a proxy URL ({e})", redacted(url)))?;
-    Ok(Some(proxy))
+    args.parse(&flags::PROXY)
 }
 
 /// What can only apply to HTTP requests, refused when typed and no target
@@ -408,43 +387,43 @@ fn proxy(cli: &Cli, src: &Sources) -> Result<Option<ureq::Proxy>> {
 /// # Errors
 /// One line naming the flag that cannot apply.
 fn what_cannot_apply(
-    cli: &Cli,
-    src: &Sources,
+    args: &Args,
     method: Method,
     resolve: &[ResolveEntry],
     all: &[&Target],
 ) -> Result<()> {
-    if cli.unix_socket.is_some() && !cfg!(unix) {
+    let socket = &flags::UNIX_SOCKET;
+    if args.given(socket) && !cfg!(unix) {
         bail!(
             "{}: Unix sockets are not supported on this platform (Windows); \
              give the service a TCP port",
-            src.name(Flag::UnixSocket)
+            args.name(socket)
         );
     }
-    if cli.unix_socket.is_some() {
-        for (flag, on) in [(Flag::Ipv4, cli.ipv4), (Flag::Ipv6, cli.ipv6)] {
-            if on {
+    if args.given(socket) {
+        for flag in [&flags::IPV4, &flags::IPV6] {
+            if args.switch(flag) {
                 bail!(
                     "{} cannot apply with {}: the socket is the connection",
-                    src.name(flag),
-                    src.name(Flag::UnixSocket)
+                    args.name(flag),
+                    args.name(socket)
                 );
             }
         }
     }
-    if cli.unix_socket.is_some() && all.iter().any(|t| !t.is_http()) {
+    if args.given(socket) && all.iter().any(|t| !t.is_http()) {
         bail!(
             "{} cannot apply to tcp:// and grpc:// targets (they connect by themselves): \
              give it with http(s):// targets only",
-            src.name(Flag::UnixSocket)
+            args.name(socket)
         );
     }
     if method == Method::Head && !all.iter().any(|t| t.is_http()) {
-        for flag in [Flag::Method, Flag::Head] {
-            if src.typed(flag) {
+        for flag in [&flags::METHOD, &flags::HEAD] {
+            if args.typed(flag) {
                 bail!(
                     "{} cannot apply: no target is http(s):// (tcp:// and grpc:// send no HTTP method)",
-                    src.name(flag)
+                    args.name(flag)
                 );
             }
         }
@@ -456,7 +435,7 @@ fn what_cannot_apply(
         {
             bail!(
                 "{}: {}:{} is given twice",
-                src.name(Flag::Resolve),
+                args.name(&flags::RESOLVE),
                 entry.host,
                 entry.port
             );
@@ -469,42 +448,26 @@ fn what_cannot_apply(
 mod tests {
     use super::*;
 
-    #[test]
-    fn help_names_every_default() {
-        let help = crate::cli::long_help();
-        for default in [
-            DEFAULT_HOST,
-            DEFAULT_TIMEOUT,
-            DEFAULT_METHOD,
-            DEFAULT_MAX_BODY,
-            DEFAULT_INTERVAL,
-            DEFAULT_OUTPUT,
-            DEFAULT_STATUS_SET,
-            DEFAULT_MAX_REDIRS,
-            DEFAULT_PERIOD,
-            DEFAULT_FAILURE_THRESHOLD,
-            DEFAULT_INITIAL_DELAY,
-            DEFAULT_GRACE_PERIOD,
-        ] {
-            assert!(
-                help.contains(&format!("[default: {default}")),
-                "{default} not in help"
-            );
-        }
-    }
-
-    /// Error messages name the flag as clap defines it, or the variable
-    /// the value came from.
+    /// Error messages name the flag as the user typed it (a short flag
+    /// with its long name), or the variable the value came from.
     #[test]
     fn errors_name_the_flag_or_the_variable() {
         let error = |args: &[&str]| {
             let argv = std::iter::once("healthprobe").chain(args.iter().copied());
-            format!("{:#}", from_args(argv).expect_err("refused"))
+            format!("{:#}", from_words(argv).expect_err("refused"))
         };
-        assert!(error(&["-t", "0", "http://h/"]).starts_with("--timeout: "));
+        assert!(error(&["-t", "0", "http://h/"]).starts_with("-t/--timeout: "));
+        assert!(error(&["--max-time", "0", "http://h/"]).starts_with("--max-time: "));
+        assert!(error(&["-fsSm0", "http://h/"]).starts_with("-m/--timeout: "));
+        assert!(error(&["--timeout=0", "http://h/"]).starts_with("--timeout: "));
+        assert!(
+            error(&["-I", "--expect-body", "ok", "http://h/"]).starts_with("-I/--head HEAD gets"),
+            "{}",
+            error(&["-I", "--expect-body", "ok", "http://h/"])
+        );
         assert!(error(&["--connect-timeout", "x", "http://h/"]).starts_with("--connect-timeout: "));
         assert!(error(&["--max-body", "x", "http://h/"]).starts_with("--max-body: "));
-        assert!(error(&["-o", "yaml", "http://h/"]).starts_with("--output: "));
+        assert!(error(&["-o", "yaml", "http://h/"]).starts_with("-o/--output: "));
         assert!(error(&["ftp://x/"]).starts_with("TARGET: "));
     }
 }

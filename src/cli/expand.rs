@@ -13,9 +13,7 @@
 //! No crate does exactly this (shellexpand also expands bare `$NAME` and
 //! `~`), so the parser is small and table-tested below.
 
-use anyhow::{Context, Result, anyhow, bail};
-
-use crate::cli::{Cli, Flag, Sources, env_lines};
+use anyhow::{Result, anyhow, bail};
 
 /// Expands `text` with variables from `lookup` (`None`: unset).
 ///
@@ -23,7 +21,7 @@ use crate::cli::{Cli, Flag, Sources, env_lines};
 /// `${NAME}` of an unset variable, an unterminated `${`, or a name that is
 /// not `[A-Za-z_][A-Za-z0-9_]*`. The message names the variable; the
 /// caller adds the flag the text came from.
-pub(crate) fn expand(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String> {
+pub fn expand(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String> {
     if !text.contains('$') {
         return Ok(text.to_string());
     }
@@ -81,47 +79,8 @@ fn valid_name(name: &str) -> bool {
 
 /// Expands with the process environment; a value that is not UTF-8 counts
 /// as unset.
-pub(crate) fn expand_env(text: &str) -> Result<String> {
+pub(super) fn expand_env(text: &str) -> Result<String> {
     expand(text, |name| std::env::var(name).ok())
-}
-
-/// Fills `${NAME}` from the environment in the values that take it:
-/// targets (`--startup` and `--liveness` too), `--host`, `--port`, `-H`,
-/// `--user`, `--servername`,
-/// `--expect-body` and `--expect-json` (the variables read outside clap are
-/// expanded where they are read). The command after `--` is never touched.
-pub(super) fn expand_values(cli: &mut Cli, src: &Sources) -> Result<()> {
-    let one = |flag: Flag, value: &mut Option<String>| -> Result<()> {
-        if let Some(text) = value {
-            *text = expand_env(text).with_context(|| src.name(flag))?;
-        }
-        Ok(())
-    };
-    one(Flag::Host, &mut cli.host)?;
-    one(Flag::Port, &mut cli.port)?;
-    one(Flag::User, &mut cli.user)?;
-    one(Flag::Servername, &mut cli.servername)?;
-    one(Flag::ExpectBody, &mut cli.expect_body)?;
-    for (flag, values) in [
-        (Flag::Targets, &mut cli.targets),
-        (Flag::Startup, &mut cli.startup),
-        (Flag::Liveness, &mut cli.liveness),
-        (Flag::Headers, &mut cli.headers),
-        (Flag::ExpectJson, &mut cli.expect_json),
-    ] {
-        for text in values.iter_mut() {
-            *text = expand_env(text).with_context(|| src.name(flag))?;
-        }
-    }
-    Ok(())
-}
-
-/// The lines of a multi-line variable, each with `${NAME}` filled.
-pub(super) fn expanded_env_lines(name: &str) -> Result<Vec<String>> {
-    env_lines(name)?
-        .iter()
-        .map(|line| expand_env(line).context(name.to_string()))
-        .collect()
 }
 
 #[cfg(test)]
