@@ -1,5 +1,5 @@
 //! gRPC: arbitrary responses to the grpc.health.v1 Check RPC, sent by h2's
-//! own server over an in-memory connection (src/probe/replay.rs): the
+//! own server over an in-memory connection (fuzz/src/lib.rs): the
 //! `:status`, headers (a trailers-only `grpc-status`), DATA frames (the
 //! 5-byte length prefix, the compressed flag, the protobuf message) and
 //! trailers, into the decoder and verdict a real probe uses. Never a panic;
@@ -8,10 +8,9 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use healthprobe::fuzzing::{grpc_exchange, GrpcReply};
+use healthprobe::internals::Hooks;
+use healthprobe_fuzz::{checked_reports, grpc_server, run, with, GrpcReply};
 use libfuzzer_sys::fuzz_target;
-
-mod reports;
 
 #[derive(Arbitrary, Debug)]
 enum Name {
@@ -109,23 +108,32 @@ fuzz_target!(|input: Input| {
         true => "grpc://127.0.0.1:50051/app.Ready",
         false => "grpc://127.0.0.1:50051",
     };
-    let args = [
+    let base = [
         "healthprobe",
         "-v",
         "--timeout",
         "5s",
         "-H",
-        "authorization: Bearer s3cr3t",
+        "authorization: Bearer s3cr3t-t0ken",
         url,
     ];
-    let outcome = grpc_exchange(&args, reply).unwrap_or_else(|e| panic!("{args:?}: {e}"));
-    let json = reports::checked(&outcome);
-    if outcome.exit == 0 {
-        assert_eq!(status, 200, "{outcome:?}");
-        assert_eq!(
-            json["checks"][0]["serving_status"], "SERVING",
-            "{outcome:?}"
-        );
+    let outcome = |extra: &[&str]| {
+        let hooks = Hooks {
+            network: grpc_server(reply.clone()),
+            dry_run: false,
+        };
+        let mut args = with(&base, &[]);
+        args.extend(extra.iter().map(Into::into));
+        run(&args, hooks)
+    };
+    let text = outcome(&[]);
+    let json = outcome(&["-o", "json"]);
+    let value = checked_reports(&text, &json);
+    if text.exit == 0 {
+        assert_eq!(status, 200, "{text:?}");
+        assert_eq!(value["checks"][0]["serving_status"], "SERVING", "{json:?}");
     }
-    assert!(!outcome.trace.contains("s3cr3t"), "{}", outcome.trace);
+    for written in [&text.out, &text.err, &json.out, &json.err] {
+        assert!(!written.contains("s3cr3t-t0ken"), "{written}");
+    }
 });

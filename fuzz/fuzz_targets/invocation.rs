@@ -1,17 +1,19 @@
 //! The whole invocation: arbitrary arguments (built from healthprobe's own
 //! flags, values that parse, and arbitrary text) and `HEALTHPROBE_*`
-//! variables, through clap and the config layer as `run` does before it
-//! probes (src/fuzzing.rs: `invocation`). Never a panic, never a network
-//! call (nothing past the config is run); the outcome is the help text, a
-//! valid config, or one line that names a flag or a variable and never
-//! shows a secret that was given.
+//! variables, through the pipeline the binary runs (`run_with`), as a dry
+//! run: the config is built, then the plan of the run is computed on a
+//! stubbed clock (each attempt's start and deadline, the wait's end) with
+//! the arithmetic a real run uses, and written instead of probing. Never a
+//! panic, never a network call; the outcome is the help text, the plan, or
+//! one line that names a flag or a variable; no secret that was given in
+//! any of it; the plan's attempts in order, each ending after it starts.
 #![no_main]
 
 use std::ffi::OsString;
 use std::sync::OnceLock;
 
 use arbitrary::Arbitrary;
-use healthprobe::fuzzing::{invocation, Invoked};
+use healthprobe::internals::Hooks;
 use libfuzzer_sys::fuzz_target;
 
 /// The marker of every secret the inputs carry; arbitrary text never has it.
@@ -132,6 +134,99 @@ fn clean(text: &str) -> String {
     text.replace(SECRET, "x")
 }
 
+/// `word` made safe where it names a file `-o` creates: a file of the
+/// fuzzer's scratch directory (a word without `/` or `.` stays a format
+/// name such as `json`, or a bad one).
+fn contained(word: &str) -> String {
+    match word.contains(['/', '.']) {
+        true => format!(
+            "{}/{}",
+            healthprobe_fuzz::scratch(),
+            word.replace('/', "_").replace("..", "__")
+        ),
+        false => word.to_string(),
+    }
+}
+
+/// The arguments with every value `-o`/`--output` takes kept inside the
+/// current directory (a dry run still creates the `-o FILE`, as a real run
+/// does before it sends anything).
+fn sandboxed(args: Vec<OsString>) -> Vec<OsString> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut value_next = false;
+    for arg in args {
+        let word = arg.to_string_lossy().into_owned();
+        if value_next {
+            out.push(contained(&word).into());
+            value_next = false;
+            continue;
+        }
+        if word == "--" {
+            out.push(arg);
+            value_next = false;
+            continue;
+        }
+        if let Some(value) = word.strip_prefix("--output=") {
+            out.push(format!("--output={}", contained(value)).into());
+        } else if word == "--output" {
+            out.push(arg);
+            value_next = true;
+        } else if !word.starts_with("--") && word.starts_with('-') && word.contains('o') {
+            // A cluster with `o` (`-qo`, `-ojson`): what follows `o` is its value.
+            let at = word.find('o').unwrap_or(word.len());
+            let (flags, value) = word.split_at(at + 1);
+            match value.is_empty() {
+                true => value_next = true,
+                false => {}
+            }
+            out.push(format!("{flags}{}", contained(value)).into());
+        } else {
+            out.push(arg);
+        }
+    }
+    out
+}
+
+/// A duration as the plan writes it (`format_duration`), in nanoseconds.
+fn nanos(text: &str) -> u128 {
+    let (number, unit) = text
+        .find(|c: char| c.is_alphabetic() || c == 'µ')
+        .map(|i| text.split_at(i))
+        .unwrap_or_else(|| panic!("{text:?} has no unit"));
+    let value: f64 = number.parse().unwrap_or_else(|e| panic!("{text:?}: {e}"));
+    let scale = match unit {
+        "ns" => 1.0,
+        "µs" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        other => panic!("{text:?}: unit {other:?}"),
+    };
+    (value * scale) as u128
+}
+
+/// The plan's attempts and each probe's checks, in order, each ending
+/// after it starts and none starting before the one before it ended.
+fn check_plan(out: &str) {
+    let mut last_end: std::collections::HashMap<String, u128> = Default::default();
+    for line in out.lines() {
+        assert!(line.starts_with("plan: "), "{line:?}");
+        let Some((head, times)) = line.split_once(" from ") else {
+            continue;
+        };
+        let Some((from, rest)) = times.split_once(" to ") else {
+            panic!("{line:?}");
+        };
+        let to = rest.split(' ').next().unwrap_or(rest);
+        let (from, to) = (nanos(from), nanos(to));
+        assert!(from <= to, "{line}");
+        let key: String = head.chars().filter(|c| !c.is_ascii_digit()).collect();
+        // Durations are rounded when written: 1% of slack.
+        let before = last_end.get(&key).copied().unwrap_or(0);
+        assert!(from + from / 100 + 1_000 >= before, "{out}");
+        last_end.insert(key, to);
+    }
+}
+
 fuzz_target!(|input: Input| {
     let names = names();
     let mut args: Vec<OsString> = vec!["healthprobe".into()];
@@ -150,6 +245,7 @@ fuzz_target!(|input: Input| {
             Word::Text(text) => args.push(clean(text).into()),
         }
     }
+    let args = sandboxed(args);
     let mut set = Vec::new();
     for (i, value) in &input.env {
         let name = pick(&names.vars, *i);
@@ -160,35 +256,52 @@ fuzz_target!(|input: Input| {
         if name.contains('=') || value.contains('\0') {
             continue;
         }
+        let value = match name {
+            "HEALTHPROBE_OUTPUT" => contained(&value),
+            _ => value,
+        };
         std::env::set_var(name, &value);
         set.push(name);
     }
-    let outcome = invocation(&args);
+    let hooks = Hooks {
+        dry_run: true,
+        ..Hooks::default()
+    };
+    let outcome = healthprobe_fuzz::run(&args, hooks);
     for name in set {
         std::env::remove_var(name);
     }
-    match outcome {
-        Invoked::Display(text) => assert!(!text.is_empty()),
-        Invoked::Valid { targets } => {
-            for shown in targets {
-                assert!(!shown.contains(SECRET), "a report would show {shown:?}");
-            }
-        }
-        Invoked::Refused(line) => {
+    assert!(
+        !outcome.out.contains(SECRET),
+        "stdout shows a secret: {outcome:?}"
+    );
+    assert!(
+        !outcome.err.contains(SECRET),
+        "stderr shows a secret: {outcome:?}"
+    );
+    match outcome.exit {
+        0 if outcome.out.starts_with("plan: ") => check_plan(&outcome.out),
+        0 => assert!(!outcome.out.is_empty(), "{outcome:?}"),
+        1 => {
+            let line = outcome.err.trim_end();
             assert!(
-                !line.is_empty() && !line.trim_end().contains('\n'),
-                "{line:?}"
+                !line.is_empty() && !line.contains('\n'),
+                "not one line: {outcome:?}"
             );
-            assert!(!line.contains(SECRET), "the error shows a secret: {line:?}");
-            let named = line.contains("--")
+            // A secret the fuzzer chose may equal part of healthprobe's own
+            // words (a password `HEALTHPRO`): masked there too.
+            let named = line.contains("***")
+                || line.contains("--")
                 || line.contains("TARGET")
                 || names.vars.iter().any(|v| line.contains(v.as_str()))
                 || names.flags.iter().any(|f| {
                     line.contains(&format!("'{f}"))
                         || line.contains(&format!("{f} "))
                         || line.contains(&format!("{f}:"))
+                        || line.contains(&format!("{f}/"))
                 });
             assert!(named, "names no flag or variable: {line:?}");
         }
+        other => panic!("exit {other}: {outcome:?}"),
     }
 });

@@ -37,7 +37,7 @@ fuzz_target!(|input: Input| {
         Ok(i) => CURRENT[usize::from(*i) % CURRENT.len()].to_string(),
         Err(text) => text.clone(),
     };
-    if let Some(next) = healthprobe::fuzzing::redirect(&current, &input.location) {
+    if let Some(next) = healthprobe::internals::redirect(&current, &input.location) {
         assert!(!next.contains('#'), "{next:?}");
         let uri: http::Uri = next.parse().unwrap_or_else(|e| panic!("{next:?}: {e}"));
         assert!(
@@ -49,7 +49,7 @@ fuzz_target!(|input: Input| {
     }
     let expect_status = input.expect_status.as_deref().unwrap_or("200-399");
     let json: Vec<&str> = input.expect_json.iter().map(String::as_str).collect();
-    match healthprobe::fuzzing::judge(
+    match healthprobe::internals::judge(
         input.status,
         &input.body,
         expect_status,
@@ -76,7 +76,7 @@ fuzz_target!(|input: Input| {
         Ok(Some(_)) => {}
         Err(line) => assert!(!line.is_empty() && !line.contains('\n'), "{line:?}"),
     }
-    if let Some(excerpt) = healthprobe::fuzzing::excerpt(&input.body) {
+    if let Some(excerpt) = healthprobe::internals::excerpt(&input.body) {
         let chars = excerpt.chars().count();
         assert!(chars <= 121, "{chars} characters");
         assert!(!excerpt.chars().any(char::is_control), "{excerpt:?}");

@@ -21,6 +21,7 @@ use super::transport::UnixConnector;
 use super::transport::{ProbeConnector, ProbeResolver, TcpConnector};
 use super::{judge, reason, redirect};
 use crate::config::{Config, Method, Target};
+use crate::network::NetworkLink;
 
 /// Size of the buffer responses are read into, in bytes.
 const INPUT_BUFFER_BYTES: usize = 16 * 1024;
@@ -128,10 +129,9 @@ fn follow(
         let response = send(agent, config, &request, deadline).map_err(|e| {
             let why = reason::describe(&e, progress.phase(), &deadline);
             match &config.proxy {
-                Some(proxy) if reason::before_the_proxy_answered(&e) => (
-                    None,
-                    format!("proxy {}:{}: {why}", proxy.host(), proxy.port()),
-                ),
+                Some(proxy) if reason::before_the_proxy_answered(&e) => {
+                    (None, format!("proxy {}:{}: {why}", proxy.host, proxy.port))
+                }
                 _ => (None, why),
             }
         })?;
@@ -182,7 +182,7 @@ fn ureq_config(config: &Config) -> ureq::config::Config {
         .max_redirects(0)
         .max_redirects_will_error(false)
         // Never the proxy from the environment.
-        .proxy(config.proxy.clone())
+        .proxy(config.proxy.as_ref().map(|p| p.proxy.clone()))
         .user_agent(config.user_agent.as_str())
         // A few KiB, not ureq's 128 KiB defaults. The response head must
         // stay below the input buffer, or a head that fills it reads as a
@@ -202,38 +202,28 @@ fn agent(
     rename: Option<(String, String)>,
     deadline: Deadline,
 ) -> Agent {
-    let ureq_config = ureq_config(config);
     let resolver = ProbeResolver {
         progress: progress.clone(),
         fixed: config.resolve.clone(),
         family: config.family,
         deadline,
-        skip: config.unix_socket.is_some(),
+        skip: config.unix_socket.is_some() || config.network.http.is_some(),
         rename,
     };
-    // A Unix socket, or a proxy's CONNECT tunnel or TCP; then TLS (https).
+    // A Unix socket, or a replacement for the network, a proxy's CONNECT
+    // tunnel or TCP; then TLS (https).
     #[cfg(feature = "tls")]
     let tls = TlsConnector {
         config: config.tls.client.clone(),
+        progress: progress.clone(),
     };
-    let progress = progress.clone();
-    // Under `cargo fuzz`: the scripted reply instead of the network.
-    #[cfg(fuzzing)]
-    if let Some((reply, chunk)) = super::replay::http() {
-        let resolver = ProbeResolver {
-            skip: true,
-            ..resolver
-        };
-        let inner = super::replay::ReplayConnector { reply, chunk };
-        return Agent::with_parts(ureq_config, ProbeConnector { inner, progress }, resolver);
-    }
     match &config.unix_socket {
         #[cfg(unix)]
         Some(path) => {
             let inner = ().chain(UnixConnector { path: path.clone() });
             #[cfg(feature = "tls")]
             let inner = inner.chain(tls);
-            Agent::with_parts(ureq_config, ProbeConnector { inner, progress }, resolver)
+            traced(config, inner, progress, resolver)
         }
         #[cfg(not(unix))]
         Some(_) => unreachable!("config refuses --unix-socket where there are no Unix sockets"),
@@ -242,12 +232,30 @@ fn agent(
                 progress: progress.clone(),
                 deadline,
             };
-            let inner = ().chain(ConnectProxyConnector::default()).chain(tcp);
+            let inner =
+                ().chain(NetworkLink(config.network.http.clone()))
+                    .chain(ConnectProxyConnector::default())
+                    .chain(tcp);
             #[cfg(feature = "tls")]
             let inner = inner.chain(tls);
-            Agent::with_parts(ureq_config, ProbeConnector { inner, progress }, resolver)
+            traced(config, inner, progress, resolver)
         }
     }
+}
+
+/// The agent over the connector chain `inner`, its connections traced.
+fn traced<C: Connector<()>>(
+    config: &Config,
+    inner: C,
+    progress: &Arc<Progress>,
+    resolver: ProbeResolver,
+) -> Agent {
+    let connector = ProbeConnector {
+        inner,
+        progress: progress.clone(),
+        proxied: config.proxy.is_some(),
+    };
+    Agent::with_parts(ureq_config(config), connector, resolver)
 }
 
 /// Sends one request (the target's, or a redirect's on the same host).
@@ -283,7 +291,15 @@ fn send(
     {
         builder = builder.header("authorization", basic);
     }
-    builder.config().timeout_global(Some(left)).build().call()
+    // The connect budget covers the whole connector chain: TCP, a proxy's
+    // CONNECT and the TLS handshake (ureq measures it from the end of the
+    // name lookup).
+    builder
+        .config()
+        .timeout_global(Some(left))
+        .timeout_connect(Some(deadline.connect_budget.min(left)))
+        .build()
+        .call()
 }
 
 /// Reads the body to its end or to `max` bytes, whichever comes first, within

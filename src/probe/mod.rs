@@ -13,14 +13,13 @@
 mod check;
 mod connect;
 mod deadline;
+mod exec;
 #[cfg(feature = "grpc")]
 mod grpc;
 mod http;
-mod judge;
+pub(crate) mod judge;
 mod reason;
-mod redirect;
-#[cfg(fuzzing)]
-pub mod replay;
+pub(crate) mod redirect;
 mod tcp;
 #[cfg(feature = "tls")]
 mod tls;
@@ -31,7 +30,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use check::{Answer, Check, Failure, Kind, Verdict};
-pub use deadline::Deadline;
+pub use deadline::{Deadline, later};
+
 pub use reason::format_duration;
 use trace::Progress;
 pub use trace::{Event, NoTrace, Trace};
@@ -64,7 +64,7 @@ pub fn run(config: &Config, trace: &Arc<dyn Trace>) -> Verdict {
         };
     };
     let start = Instant::now();
-    let end = start + wait;
+    let end = later(start, wait);
     let mut last: Vec<Option<Check>> = vec![None; config.targets.len()];
     let mut attempt = 0u32;
     loop {
@@ -78,14 +78,7 @@ pub fn run(config: &Config, trace: &Arc<dyn Trace>) -> Verdict {
             verdict.waited = Some(start.elapsed());
             return verdict;
         }
-        let last_attempt = LAST_ATTEMPT.min(config.timeout);
-        let left = end.saturating_duration_since(Instant::now());
-        // The interval, keeping time for a last attempt; when nothing
-        // useful fits, the rest of the wait.
-        std::thread::sleep(match left.checked_sub(last_attempt) {
-            Some(spare) if !spare.is_zero() => config.interval.min(spare),
-            _ => left,
-        });
+        std::thread::sleep(pause(config, Instant::now(), end));
         if Instant::now() >= end {
             // The wait is over: after its last useful attempt, or because
             // the process was stopped or starved past the end (SIGSTOP, a
@@ -95,6 +88,71 @@ pub fn run(config: &Config, trace: &Arc<dyn Trace>) -> Verdict {
             return verdict;
         }
     }
+}
+
+/// The pause after a failed attempt of a `--wait` that ends at `end`, at
+/// `now`: the interval, keeping time for a last attempt of
+/// [`LAST_ATTEMPT`]; when nothing useful fits, the rest of the wait.
+fn pause(config: &Config, now: Instant, end: Instant) -> Duration {
+    let last_attempt = LAST_ATTEMPT.min(config.timeout);
+    let left = end.saturating_duration_since(now);
+    match left.checked_sub(last_attempt) {
+        Some(spare) if !spare.is_zero() => config.interval.min(spare),
+        _ => left,
+    }
+}
+
+/// A span of a plan on a stubbed clock: a check from its start to its
+/// deadline, or a stop from its signal to its SIGKILL.
+#[cfg(unix)]
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    /// When it begins.
+    pub from: Instant,
+    /// When it ends.
+    pub to: Instant,
+}
+
+/// A supervised probe's plan: its checks, and the stop its threshold
+/// brings (startup, liveness).
+#[cfg(unix)]
+#[derive(Debug, Clone)]
+pub struct ProbePlan {
+    /// `startup`, `liveness`, `readiness`.
+    pub name: &'static str,
+    /// Each check's start and deadline.
+    pub checks: Vec<Window>,
+    /// The stop signal and SIGKILL.
+    pub stop: Option<Window>,
+}
+
+/// The first `attempts` attempts of a run starting at `start`, with the
+/// clock stubbed: each attempt takes its whole deadline, each pause its
+/// whole length, and the same arithmetic as [`run`] says when each starts
+/// and must end. Without `--wait`, the one attempt. For a dry run (and the
+/// fuzz targets that check the arithmetic of every invocation).
+pub fn plan(config: &Config, start: Instant, attempts: usize) -> Vec<Deadline> {
+    let Some(wait) = config.wait else {
+        return vec![Deadline::starting(
+            start,
+            config.timeout,
+            config.connect_timeout,
+            None,
+        )];
+    };
+    let end = later(start, wait);
+    let mut now = start;
+    let mut plan = Vec::new();
+    while plan.len() < attempts.min(config.max_attempts.map_or(usize::MAX, |n| n as usize)) {
+        let deadline = Deadline::starting(now, config.timeout, config.connect_timeout, Some(end));
+        now = deadline.end;
+        plan.push(deadline);
+        now = later(now, pause(config, now, end));
+        if now >= end {
+            break;
+        }
+    }
+    plan
 }
 
 /// Attempt number `attempt` of a `--wait`: checks the targets whose last
@@ -141,28 +199,6 @@ pub fn check_once(config: &Config, targets: &[Target], trace: &Arc<dyn Trace>) -
     }
 }
 
-/// For the fuzz targets: `Location` resolved as a check follows it.
-#[cfg(fuzzing)]
-pub(crate) fn redirect_target(current: &str, location: &str) -> Option<String> {
-    redirect::next(current, location)
-}
-
-/// For the fuzz targets: a response judged as a check judges it.
-#[cfg(fuzzing)]
-pub(crate) fn judged(
-    status: u16,
-    body: &[u8],
-    expect: &crate::config::Expectations,
-) -> Option<Failure> {
-    judge::judge(status, body, expect)
-}
-
-/// For the fuzz targets: the body excerpt a check keeps.
-#[cfg(fuzzing)]
-pub(crate) fn body_excerpt(body: &[u8]) -> Option<String> {
-    judge::excerpt(body)
-}
-
 /// Checks `targets` concurrently (one thread each when there are several),
 /// all within `deadline`.
 fn check_all(
@@ -198,6 +234,7 @@ fn check(target: &Target, config: &Config, deadline: Deadline, trace: &Arc<dyn T
     let mut check = match &target.kind {
         TargetKind::Http { .. } => http::check(target, config, deadline, &progress),
         TargetKind::Tcp => tcp::check(target, config, deadline, &progress),
+        TargetKind::Exec { argv } => exec::check(target, argv, deadline, &progress),
         #[cfg(feature = "grpc")]
         TargetKind::Grpc { .. } => grpc::check(target, config, deadline, &progress),
         #[cfg(not(feature = "grpc"))]

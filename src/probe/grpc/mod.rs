@@ -81,11 +81,10 @@ async fn call(
     deadline: Deadline,
     progress: &Progress,
 ) -> Result<Reply, String> {
-    // Under `cargo fuzz`: h2's server answering the scripted reply, in
-    // memory, instead of the network.
-    #[cfg(fuzzing)]
-    if let Some(io) = super::replay::grpc() {
-        return rpc(io, target, "http", service, config, deadline, progress).await;
+    // The replacement for the network (tests, fuzzing): the stream it
+    // gives, everything above it as over TCP.
+    if let Some(link) = &config.network.grpc {
+        return rpc(link(), target, "http", service, config, deadline, progress).await;
     }
     let describe = |e: ureq::Error| reason::describe(&e, progress.phase(), &deadline);
     let addrs = connect::resolve(
@@ -106,15 +105,18 @@ async fn call(
         progress.event(Event::Connected {
             to: &authority,
             tls: false,
+            proxy: false,
         });
         return rpc(stream, target, "http", service, config, deadline, progress).await;
     }
     #[cfg(feature = "tls")]
     {
+        progress.set(Phase::Tls);
         let stream = tls(stream, target, config, deadline, connect_by).await?;
         progress.event(Event::Connected {
             to: &authority,
             tls: true,
+            proxy: false,
         });
         rpc(stream, target, "https", service, config, deadline, progress).await
     }
@@ -148,8 +150,8 @@ async fn tls(
     let handshake = connector.connect(name, stream);
     let stream = tokio::time::timeout_at(connect_by.into(), handshake)
         .await
-        .map_err(|_| format!("{} (TLS handshake)", reason::connect_timed_out(&deadline)))?
-        .map_err(|e| reason::describe_io(&e, Phase::Connect, &deadline))?;
+        .map_err(|_| reason::connect_timed_out(&deadline, Phase::Tls))?
+        .map_err(|e| reason::describe_io(&e, Phase::Tls, &deadline))?;
     if stream.get_ref().1.alpn_protocol() != Some(b"h2") {
         return Err("the TLS server did not agree to HTTP/2 (ALPN h2): not a gRPC server?".into());
     }
