@@ -8,12 +8,13 @@
 //! commit from `git rev-parse --short HEAD` (or `HEALTHPROBE_COMMIT` when
 //! set, for builds from a tarball; `unknown` when neither is there).
 //!
-//! A probe executes about 330 KB of the binary's 1.45 MB of code, but that
-//! code is spread over the whole text segment, and the kernel maps file
-//! pages around every page fault: the peak RSS of a plain-HTTP probe was
-//! 1,608 KiB, 1,260 KiB of it text. `link-order.txt` (made by
-//! `scripts/link-order.sh` from callgrind runs) lists the functions a probe
-//! executes; lld's `--symbol-ordering-file` puts them together.
+//! A probe executes a small part of the binary's code, but that code is
+//! spread over the whole text segment, and the kernel maps file pages
+//! around every page fault, so most of a probe's peak RSS would be text it
+//! never runs (BENCHMARKS.md has the figures). `link-order.txt` (made by
+//! `scripts/link-order.sh` from callgrind runs of the release build) lists
+//! the functions a probe executes; lld's `--symbol-ordering-file` puts them
+//! together.
 //!
 //! Applied only to release builds for `*-linux-musl` when `ld.lld` is on
 //! PATH (Debian's `lld`); otherwise the default linker and layout are used,
@@ -45,6 +46,12 @@ fn main() {
         return;
     }
     println!("cargo:rustc-link-arg-bins=-fuse-ld=lld");
+    // scripts/bench.sh links one binary with lld's default layout, to
+    // measure what the layout buys.
+    println!("cargo:rerun-if-env-changed=HEALTHPROBE_DEFAULT_LAYOUT");
+    if env::var_os("HEALTHPROBE_DEFAULT_LAYOUT").is_some() {
+        return;
+    }
     let order =
         Path::new(&env::var("CARGO_MANIFEST_DIR").unwrap_or_default()).join("link-order.txt");
     if order.is_file() {
@@ -60,7 +67,8 @@ fn main() {
     if layout.is_file() {
         println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", layout.display());
     }
-    // scripts/link-order.sh asks for a link map with mangled names.
+    // scripts/lib.sh's release build asks for a link map with mangled
+    // names, which scripts/link-order.sh reads.
     if let Ok(map) = env::var("HEALTHPROBE_LINK_MAP") {
         println!("cargo:rustc-link-arg-bins=-Wl,--no-demangle");
         println!("cargo:rustc-link-arg-bins=-Wl,-Map={map}");

@@ -112,6 +112,41 @@ r = json.load(open(sys.argv[1]))["results"]
 for x in r: print("%.0f %.0f" % (x["mean"] * 1e6, x["stddev"] * 1e6))
 ' "$work/hyperfine.json")
 
+# ---- CPU per probe (the kernel's accounting) ----------------------------------------------------
+# User + system time of the probe process itself (wait4), over batches of
+# 300 probes, the tools taking turns (scripts/cpu_per_probe.py): against
+# microcheck's httpcheck (C, musl, built from its source: MICROCHECK_SRC
+# names a checkout or a git directory of github.com/tarampampam/microcheck,
+# since nothing is fetched here) and a static C program that exits at once
+# (the floor: what exec and exit cost). Also healthprobe linked with lld's
+# default layout (build.rs, HEALTHPROBE_DEFAULT_LAYOUT): what link-order.txt
+# and link-layout.ld buy.
+printf 'int main(void) { return 0; }\n' > "$work/noop.c"
+musl-gcc -static -Os -o "$work/noop" "$work/noop.c"
+HEALTHPROBE_DEFAULT_LAYOUT=1 native_release >/dev/null
+cp "$tdir/$triple/release/healthprobe" "$work/healthprobe-default-layout"
+native_release >/dev/null
+cmp -s "$tdir/$triple/release/healthprobe" "$hp" || { echo "bench: the rebuilt binary differs from dist/" >&2; exit 1; }
+cpu_tools=("no-op (static C, exits at once)=$work/noop" "healthprobe=$hp -q $url"
+  "healthprobe, default layout=$work/healthprobe-default-layout -q $url")
+[ -z "${BENCH_BASELINE:-}" ] || cpu_tools+=("healthprobe (baseline)=$work/healthprobe-baseline -q $url")
+microcheck_note="not measured: MICROCHECK_SRC names no microcheck source"
+if [ -n "${MICROCHECK_SRC:-}" ]; then
+  mkdir -p "$work/microcheck"
+  if [ -d "$MICROCHECK_SRC/.git" ] || [ ! -f "$MICROCHECK_SRC/Makefile" ]; then
+    git --git-dir="$(git -C "$MICROCHECK_SRC" rev-parse --absolute-git-dir)" archive HEAD | tar -x -C "$work/microcheck"
+    microcheck_rev=$(git -C "$MICROCHECK_SRC" rev-parse --short HEAD)
+  else
+    cp -r "$MICROCHECK_SRC/." "$work/microcheck/"
+    microcheck_rev="a source tree"
+  fi
+  make -s -C "$work/microcheck" build/bin/httpcheck >/dev/null 2>&1 || { echo "bench: microcheck does not build" >&2; exit 1; }
+  cpu_tools+=("microcheck httpcheck=$work/microcheck/build/bin/httpcheck $url")
+  microcheck_note="microcheck $microcheck_rev, \`make build/bin/httpcheck\` (musl-gcc, static)"
+fi
+python3 scripts/cpu_per_probe.py 7 300 "${cpu_tools[@]}" > "$work/cpu.tsv"
+sed 's/^/bench: CPU per probe (µs: median, least, greatest batch): /' "$work/cpu.tsv"
+
 # ---- bytes added to an image ---------------------------------------------------------------------
 image_bytes() { # the binary plus every shared library it loads, each file once
   local bin=$1
@@ -147,12 +182,31 @@ if python3 -c 'import grpc, grpc_health.v1.health' 2>/dev/null; then
 fi
 
 # ---- an idle supervisor ------------------------------------------------------------------------
-# healthprobe supervising `sleep 60` with a liveness probe of nginx every
-# second: its peak RSS and the CPU time it used in those 60 s.
-idle=$("${run_env[@]}" /usr/bin/time -f "%M %U %S" "$hp" --liveness "$url" --period 1s -- sleep 60 2>&1 >/dev/null | tail -1)
+# healthprobe supervising `sleep 60` with the three probes of a --probes
+# file (startup, liveness and readiness of nginx, each every second): its
+# peak RSS and the CPU time it used in those 60 s. Then, beside a second
+# such supervisor, what one `healthprobe --status` costs (the CPU per call,
+# as for a probe).
+cat > "$work/probes.yaml" <<YAML
+startupProbe: {httpGet: {path: /health, port: $nginx_port}, periodSeconds: 1}
+livenessProbe: {httpGet: {path: /health, port: $nginx_port}, periodSeconds: 1}
+readinessProbe: {httpGet: {path: /health, port: $nginx_port}, periodSeconds: 1}
+YAML
+idle=$("${run_env[@]}" HEALTHPROBE_STATUS_SOCKET="$work/idle.sock" /usr/bin/time -f "%M %U %S" \
+  "$hp" --probes "$work/probes.yaml" -- sleep 60 2>&1 >/dev/null | tail -1)
 read -r idle_rss idle_user idle_sys <<<"$idle"
 idle_cpu=$(python3 -c "import sys; print(f'{float(sys.argv[1]) + float(sys.argv[2]):.2f}')" "$idle_user" "$idle_sys")
-echo "bench: idle supervisor: $idle_rss KiB peak RSS, $idle_cpu s CPU in 60 s"
+echo "bench: idle supervisor, 3 probes every 1 s: $idle_rss KiB peak RSS, $idle_cpu s CPU in 60 s"
+"${run_env[@]}" HEALTHPROBE_STATUS_SOCKET="$work/status.sock" "$hp" -q --probes "$work/probes.yaml" -- sleep 120 &
+sup_pid=$!
+for _ in $(seq 50); do
+  "${run_env[@]}" HEALTHPROBE_STATUS_SOCKET="$work/status.sock" "$hp" -q --status && break
+  sleep 0.1
+done
+status_cpu=$(python3 scripts/cpu_per_probe.py 5 200 "status=HEALTHPROBE_STATUS_SOCKET=$work/status.sock $hp -q --status" \
+  | cut -f2)
+kill "$sup_pid"; wait "$sup_pid" 2>/dev/null || true
+echo "bench: healthprobe --status: $status_cpu µs CPU per call"
 
 # ---- BENCHMARKS.md ------------------------------------------------------------------------------------
 version() { "$@" 2>&1 | head -1; }
@@ -185,6 +239,26 @@ commas() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
   echo "healthprobe is \`$hp_kind\`, \`$("$hp" --version)\`."
   [ -z "${BENCH_BASELINE:-}" ] || echo "healthprobe (baseline) is \`$("$work/healthprobe-baseline" --version)\`."
   echo
+  echo "## CPU per probe"
+  echo
+  echo "User + system time that the kernel accounts to the probe process itself (\`wait4\`), per probe:"
+  echo "batches of 300 probes one after another, the tools taking turns, 7 batches; the median batch,"
+  echo "and as ratios to the static no-op (what exec and exit cost) and to microcheck's httpcheck"
+  echo "from the same run ($microcheck_note)."
+  echo
+  echo "| program | CPU per probe (median; least–greatest batch) | × no-op | × microcheck |"
+  echo "|---|---:|---:|---:|"
+  python3 - "$work/cpu.tsv" <<'PY'
+import sys
+rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
+cpu = {name: float(median) for name, median, _, _ in rows}
+floor = cpu["no-op (static C, exits at once)"]
+mc = cpu.get("microcheck httpcheck")
+for name, median, low, high in rows:
+    ratio = f"{float(median) / mc:.2f}×" if mc else "–"
+    print(f"| {name} | {median} µs ({low}–{high}) | {float(median) / floor:.2f}× | {ratio} |")
+PY
+  echo
   echo "## A gRPC probe"
   echo
   echo "The same binary checking Python grpcio's grpc.health.v1 server on loopback (a tokio runtime,"
@@ -201,12 +275,14 @@ commas() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
   echo
   echo "## An idle supervisor"
   echo
-  echo "\`healthprobe --liveness http://127.0.0.1:PORT/health --period 1s -- sleep 60\` (60 liveness probes of"
-  echo "nginx; between them it sleeps: no polling, no runtime), measured by \`/usr/bin/time\`:"
+  echo "\`healthprobe --probes probes.yaml -- sleep 60\` with a startup, a liveness and a readiness probe of"
+  echo "nginx, each \`periodSeconds: 1\` (one thread per probe; between checks they sleep: no polling, no"
+  echo "runtime), measured by \`/usr/bin/time\`; and what one \`healthprobe --status\` (Docker's HEALTHCHECK"
+  echo "of a supervised container) costs beside such a supervisor, measured as the CPU per probe above:"
   echo
-  echo "| peak RSS | CPU time (user + system) over 60 s |"
-  echo "|---:|---:|"
-  printf '| %s KiB | %s s |\n' "$(commas "$idle_rss")" "$idle_cpu"
+  echo "| peak RSS | CPU time (user + system) over 60 s | \`--status\`: CPU per call |"
+  echo "|---:|---:|---:|"
+  printf '| %s KiB | %s s | %s µs |\n' "$(commas "$idle_rss")" "$idle_cpu" "$status_cpu"
   echo
   echo "## Release binaries"
   echo

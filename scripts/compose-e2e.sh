@@ -21,24 +21,20 @@ source scripts/lib.sh
 source scripts/docker-lib.sh
 
 need_packages docker-compose=docker-compose
-work=$(mktemp -d)
+compose=()
+made_image=""
+cleanup_more() {
+  [ "${#compose[@]}" = 0 ] || "${compose[@]}" down --remove-orphans -t 1 >/dev/null 2>&1
+  [ -z "$made_image" ] || docker image rm -f model-server >/dev/null 2>&1
+}
+docker_prologue healthprobe-compose
 project="hpcompose$$"
 compose=(docker-compose -p "$project" -f examples/compose.yml -f "$work/override.yml")
-cleanup() {
-  set +e
-  if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
-    "${compose[@]}" down --remove-orphans -t 1 >/dev/null 2>&1
-    docker image rm -f model-server >/dev/null 2>&1
-  fi
-  docker_engine_down
-  rm -rf "$work"
-}
-trap cleanup EXIT
-docker_engine_up "$work/dockerd.log"
 log "$(docker-compose version --short 2>/dev/null | head -n 1 | sed 's/^/docker-compose /')"
 
 # The image the compose file names (`image: model-server`).
 docker image inspect model-server >/dev/null 2>&1 && fail "an image named model-server exists already; not touching it"
+made_image=1
 docker_example_image model-server "$work/context"
 
 cat > "$work/override.yml" <<'YML'

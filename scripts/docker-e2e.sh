@@ -20,8 +20,7 @@
 # --read-only, --user 65534:65534, --cap-drop ALL, --security-opt
 # no-new-privileges, --memory 16m, --pids-limit 32.
 #
-# Engine: uses one that answers; else starts dockerd (installing docker.io if
-# missing, as root) and stops only the one it started. REQUIRE_DOCKER=1
+# Engine and cleanup: scripts/docker-lib.sh (docker_prologue). REQUIRE_DOCKER=1
 # (set by .ci/run) makes a missing engine a failure; without it the script
 # says so in one line and exits 0.
 set -euo pipefail
@@ -30,20 +29,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 source scripts/docker-lib.sh
 
-# ---- the engine -------------------------------------------------------------
-work=$(mktemp -d)
-prefix="healthprobe-e2e-$$"
-cleanup() {
-  set +e
-  if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
-    docker ps -aq --filter "name=$prefix" | xargs -r docker rm -f >/dev/null 2>&1
-    docker image ls -q --filter "reference=$prefix*" | xargs -r docker rmi -f >/dev/null 2>&1
-  fi
-  docker_engine_down
-  rm -rf "$work"
-}
-trap cleanup EXIT
-docker_engine_up "$work/dockerd.log"
+docker_prologue healthprobe-e2e
 
 # ---- the image: the final stage of Dockerfile.example --------------------------
 image="$prefix-app"
@@ -157,7 +143,7 @@ if command -v curl >/dev/null; then
     cp -L "$f" "$cctx/root$f"
   done
   printf 'FROM scratch\nCOPY root/ /\nENTRYPOINT ["/health_server"]\n' > "$cctx/Dockerfile"
-  docker build -q -t "$prefix-curl" "$cctx" >/dev/null 2>&1
+  docker_build "$prefix-curl" "$cctx"
   docker run --rm --network none --entrypoint /usr/bin/curl "$prefix-curl" --version >/dev/null \
     || fail "curl does not run in the comparison image"
   curl_size=$(docker image ls --format '{{.Size}}' "$prefix-curl")

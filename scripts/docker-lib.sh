@@ -1,26 +1,40 @@
 # shellcheck shell=bash
-# Sourced by docker-e2e.sh and image-e2e.sh: a Docker engine to test against.
+# Sourced by the Docker scripts (docker-e2e, image-e2e, swarm-e2e,
+# compose-e2e, supervise-e2e) and by .ci/run: one engine, one prologue.
 #
-#   docker_engine_up LOG      uses an engine that answers; else starts dockerd
+#   docker_prologue NAME      what every Docker script starts with: $work (a
+#                             temporary directory), $prefix (NAME-PID: every
+#                             container and image the script makes is named
+#                             with it), an engine (docker_engine_up), and a
+#                             trap on EXIT (docker_epilogue) that, also on
+#                             failure, runs the script's own `cleanup_more`
+#                             when it defines one, removes every container
+#                             and image named $prefix*, stops an engine it
+#                             started and removes $work.
+#   docker_engine_up LOG      uses an engine that answers (.ci/run starts one
+#                             for all its Docker steps); else starts dockerd
 #                             (installing docker.io if missing, as root, when
 #                             REQUIRE_DOCKER=1), its log in LOG. Without
 #                             REQUIRE_DOCKER=1 a missing engine is reported in
 #                             one line and the script exits 0.
 #   docker_engine_down        stops the dockerd that docker_engine_up started,
 #                             and nothing else.
+#   docker_context DIR        DIR with the host-built static binaries an
+#                             image is made of: healthprobe (native_release,
+#                             or HEALTHPROBE_E2E_PROBE=PATH to see the tests
+#                             fail with a probe that always exits 0) and the
+#                             example service, health_server.
 #   docker_example_image NAME DIR
 #                             builds NAME from the final stage of
 #                             Dockerfile.example (ENV, HEALTHCHECK, ENTRYPOINT
 #                             verbatim; COPY --from=builder becomes a COPY of
-#                             the host-built static binaries, since no image
-#                             can be pulled), its context in DIR. With
-#                             HEALTHPROBE_E2E_PROBE=PATH the image gets that
-#                             binary as /healthprobe instead (to see the
-#                             tests fail with a probe that always exits 0).
+#                             docker_context's binaries, since no image can
+#                             be pulled), its context in DIR.
+#   docker_build NAME DIR     docker build -q -t NAME DIR, its log shown on
+#                             failure.
 #   docker_wait_health C STATUS SECONDS
 #                             polls a container's health (see below).
-# The caller defines log and fail (one line each, fail exits 1) and sources
-# scripts/lib.sh first.
+# The caller sources scripts/lib.sh first (log and fail).
 
 started_dockerd=""
 
@@ -32,7 +46,7 @@ docker_no_engine() {
 
 docker_engine_up() {
   local dlog=$1
-  if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
+  if docker_answers; then
     log "engine $(docker version --format '{{.Server.Version}}')"
     return 0
   fi
@@ -77,16 +91,24 @@ docker_wait_health() {
   done
 }
 
-docker_example_image() {
-  local name=$1 ctx=$2 triple=x86_64-unknown-linux-musl tdir probe
-  # Apart, as Dockerfile.example builds them: together, the example's
-  # dev-dependencies would unify features into healthprobe.
+docker_context() {
+  local ctx=$1 triple=x86_64-unknown-linux-musl probe
   probe=$(native_release)
-  tdir=$(target_dir)
   mkdir -p "$ctx"
   cp "${HEALTHPROBE_E2E_PROBE:-$probe}" "$ctx/healthprobe"
+  # Apart, as Dockerfile.example builds them: together, the example's
+  # dev-dependencies would unify features into healthprobe.
   cargo build --quiet --release --target "$triple" --example health_server
-  cp "$tdir/$triple/release/examples/health_server" "$ctx/health_server"
+  cp "$(target_dir)/$triple/release/examples/health_server" "$ctx/health_server"
+}
+
+docker_build() {
+  docker build -q -t "$1" "$2" >/dev/null 2>"$2.build.log" || { cat "$2.build.log" >&2; fail "docker build $1"; }
+}
+
+docker_example_image() {
+  local name=$1 ctx=$2
+  docker_context "$ctx"
   awk '
     /^FROM scratch/ { final = 1 }
     /^# ---- the same probe/ { final = 0 }
@@ -95,5 +117,27 @@ docker_example_image() {
   ' Dockerfile.example > "$ctx/Dockerfile"
   [ "$(grep '^HEALTHCHECK' "$ctx/Dockerfile")" = "$(grep '^HEALTHCHECK' Dockerfile.example)" ] \
     || fail "HEALTHCHECK line differs from Dockerfile.example"
-  docker build -q -t "$name" "$ctx" >/dev/null 2>"$ctx.build.log" || { cat "$ctx.build.log" >&2; fail "docker build $name"; }
+  docker_build "$name" "$ctx"
+}
+
+docker_answers() {
+  command -v docker >/dev/null && docker info >/dev/null 2>&1
+}
+
+docker_prologue() {
+  prefix="$1-$$"
+  work=$(mktemp -d)
+  trap docker_epilogue EXIT
+  docker_engine_up "$work/dockerd.log"
+}
+
+docker_epilogue() {
+  set +e
+  if declare -F cleanup_more >/dev/null; then cleanup_more; fi
+  if docker_answers; then
+    docker ps -aq --filter "name=$prefix" | xargs -r docker rm -f >/dev/null 2>&1
+    docker image ls --format '{{.Repository}}:{{.Tag}}' | grep "^$prefix" | xargs -r docker rmi -f >/dev/null 2>&1
+  fi
+  docker_engine_down
+  rm -rf "$work"
 }

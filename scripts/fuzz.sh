@@ -11,6 +11,8 @@
 #   FUZZ_TARGETS="http_reply grpc_reply" bash scripts/fuzz.sh
 #   FUZZ_MINIMIZE=1 …                             then merge what the runs found
 #                                                 into fuzz/corpus/, minimized
+#   FUZZ_JOBS=1 …                                 one target at a time (.ci/run,
+#                                                 beside the release build)
 #
 # Each target first runs every input of its committed corpus
 # (fuzz/corpus/TARGET, read only here), then fuzzes for FUZZ_SECONDS from
@@ -26,18 +28,14 @@ source scripts/lib.sh
 
 seconds=${FUZZ_SECONDS:-20}
 read -r -a targets <<< "${FUZZ_TARGETS:-invocation expand target http_reply grpc_reply redirect_expect}"
-cargo_fuzz_version=0.13.2
-
-rustup toolchain list | grep -q "^$build_std_toolchain" \
-  || rustup toolchain install "$build_std_toolchain" --profile minimal --component rust-src
-command -v cargo-fuzz >/dev/null \
-  || cargo install --quiet --locked cargo-fuzz --version "$cargo_fuzz_version"
+need_fuzz_tools
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 t0=$(date +%s.%N)
-cargo "+$build_std_toolchain" fuzz build --release 2>&1 | grep -v '^ *Compiling' || true
+cargo "+$build_std_toolchain" fuzz build --release > "$work/build.log" 2>&1 \
+  || { grep -v '^ *Compiling' "$work/build.log" >&2; fail "cargo fuzz build failed (above)"; }
 host=$(rustc "+$build_std_toolchain" -vV | sed -n 's/^host: //p')
 bins="$(cd fuzz && target_dir)/$host/release"
 for target in "${targets[@]}"; do
@@ -92,7 +90,7 @@ fuzz_one() {
 # process is single-threaded, and each target still gets its $seconds):
 # about 95 s instead of 160 for the six in CI. A target that fails fails
 # the script once its batch has ended.
-slots=$(( $(nproc) < 2 ? 1 : 2 ))
+slots=${FUZZ_JOBS:-$(( $(nproc) < 2 ? 1 : 2 ))}
 failed=()
 for ((i = 0; i < ${#targets[@]}; i += slots)); do
   pids=()

@@ -26,24 +26,19 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 source scripts/docker-lib.sh
 
-work=$(mktemp -d)
-prefix="healthprobe-image-e2e-$$"
 registry_pid=""
+port=""
+cleanup_more() {
+  if [ -n "$port" ]; then
+    docker image ls --format '{{.Repository}}:{{.Tag}}' \
+      | grep -E "^127\.0\.0\.1:$port/" | xargs -r docker rmi -f >/dev/null 2>&1
+  fi
+  if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null; wait "$registry_pid" 2>/dev/null; fi
+}
+docker_prologue healthprobe-image-e2e
 # The client's manifest lists live in its config dir: a throwaway one.
 export DOCKER_CONFIG="$work/docker-config"
 mkdir -p "$DOCKER_CONFIG"
-cleanup() {
-  set +e
-  if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
-    docker ps -aq --filter "name=$prefix" | xargs -r docker rm -f >/dev/null 2>&1
-    docker image ls --format '{{.Repository}}:{{.Tag}}' \
-      | grep -E "^($prefix|127\.0\.0\.1:${port:-none}/)" | xargs -r docker rmi -f >/dev/null 2>&1
-  fi
-  if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null; wait "$registry_pid" 2>/dev/null; fi
-  docker_engine_down
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
 need_packages docker-registry=docker-registry skopeo=skopeo
 version=$(package_version)
@@ -57,10 +52,9 @@ if ! (cd dist 2>/dev/null && sha256sum -c --quiet SHA256SUMS 2>/dev/null) \
    || ! "dist/healthprobe-$version-x86_64-unknown-linux-musl" --version | grep -q "${revision:0:7}"; then
   bash scripts/release.sh
 fi
-docker_engine_up "$work/dockerd.log"
 
 # ---- 1. the registry ----------------------------------------------------------
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 cat > "$work/registry.yml" <<YML
 version: 0.1
 log: { level: warn }
@@ -166,8 +160,7 @@ ENV HEALTHPROBE_URL=/health HEALTHPROBE_TIMEOUT=2s HEALTHPROBE_EXPECT_JSON=/stat
 HEALTHCHECK --interval=1s --timeout=3s --start-period=30s --retries=2 CMD ["/healthprobe"]
 ENTRYPOINT ["/health_server"]
 DOCKERFILE
-docker build -q -t "$prefix-consumer" "$ctx" >/dev/null 2>"$work/consumer.log" \
-  || { cat "$work/consumer.log" >&2; fail "the consumer image does not build"; }
+docker_build "$prefix-consumer" "$ctx"
 docker run -d --network none --name "$prefix-consumer" "$prefix-consumer" >/dev/null
 took=$(docker_wait_health "$prefix-consumer" healthy 20) \
   || fail "the consumer never became healthy: $(docker inspect --format '{{json .State.Health}}' "$prefix-consumer")"

@@ -22,6 +22,8 @@
 #   need_gnu_time          installs GNU time (/usr/bin/time; `time` alone is
 #                          the shell keyword)
 #   rustup_targets T…      adds the rustup targets that are missing
+#   need_fuzz_tools        installs the pinned nightly and cargo-fuzz when
+#                          missing (scripts/fuzz.sh)
 #   release_triples        the Linux targets scripts/release.sh builds
 #   other_triples          the macOS targets it builds, which cannot run here
 #   windows_triples        the Windows targets it builds: x86_64 (run under
@@ -89,6 +91,14 @@ windows_triples=(x86_64-pc-windows-gnu aarch64-pc-windows-gnullvm)
 # purpose (it must offer rust-src). Its rustc is 1.97.0-nightly (2026-05-19).
 build_std_toolchain=nightly-2026-05-20
 failures=0
+
+# need_fuzz_tools: the pinned nightly (with rust-src) and cargo-fuzz, which
+# scripts/fuzz.sh needs.
+need_fuzz_tools() {
+  rustup toolchain list | grep -q "^$build_std_toolchain" \
+    || rustup toolchain install "$build_std_toolchain" --profile minimal --component rust-src
+  command -v cargo-fuzz >/dev/null || cargo install --quiet --locked cargo-fuzz --version 0.13.2
+}
 
 log() { echo "$script: $*"; }
 fail() { echo "$script: FAIL: $*" >&2; exit 1; }
@@ -239,6 +249,9 @@ build_release() {
     # architecture's Rust std supports instead.
     x86_64-apple-darwin) MACOSX_DEPLOYMENT_TARGET=10.12 CARGO=cargo-zigbuild cargo-auditable auditable build "${args[@]}" ;;
     aarch64-apple-darwin) MACOSX_DEPLOYMENT_TARGET=11.0 CARGO=cargo-zigbuild cargo-auditable auditable build "${args[@]}" ;;
+    # The link map (mangled names) is what scripts/link-order.sh reads.
+    x86_64-unknown-linux-musl)
+      HEALTHPROBE_LINK_MAP="$(target_dir)/$1/release/healthprobe.map" cargo auditable build "${args[@]}" ;;
     x86_64-unknown-linux-* | x86_64-pc-windows-gnu) cargo auditable build "${args[@]}" ;;
     *) CARGO=cargo-zigbuild cargo-auditable auditable build "${args[@]}" ;;
   esac

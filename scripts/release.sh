@@ -11,10 +11,10 @@
 #                                          wine64 by scripts/wine-smoke.sh)
 #                                          and aarch64 (zig; not run here)
 #   dist/healthprobe-VERSION.cdx.json       CycloneDX 1.5 SBOM (cargo-cyclonedx) of
-#                                          the Linux and macOS binaries
-#   dist/healthprobe-VERSION-TRIPLE.cdx.json  each Windows binary's (its
-#                                          dependencies differ: windows-sys,
-#                                          no nix)
+#                                          x86_64's dependency graph
+#   dist/healthprobe-VERSION-TRIPLE.cdx.json  the SBOM of each binary whose
+#                                          graph differs from it (Windows:
+#                                          windows-sys, no nix; aarch64)
 #   dist/healthprobe.1, dist/completions/    the man page and the bash, zsh and
 #                                          fish completions, generated from
 #                                          the clap definition (examples/gen-docs.rs)
@@ -33,7 +33,9 @@
 # Each executable carries its dependency list in the format scanners read for
 # Rust (cargo-auditable's `.dep-v0` section: Trivy, Grype, Syft, cargo audit
 # bin, rust-audit-info). x86_64 is linked by musl-gcc (with lld and the
-# link-order.txt layout when ld.lld is there, see build.rs); the others are
+# link-order.txt layout when ld.lld is there, see build.rs; the list is
+# remade from the build by scripts/link-order.sh, and the binary linked
+# again when it changed); the others are
 # cross-linked by `zig cc` through cargo-zigbuild (ring has C code, so a C
 # cross toolchain for musl is needed; zig brings one). armv7, armv6,
 # riscv64, ppc64le and s390x have no rustup standard library here: std is
@@ -88,6 +90,16 @@ for kind in "${kinds[@]}"; do
   done
   t0=$(date +%s.%N)
   build_release "${group[@]}"
+  # The x86_64 layout from this very build (scripts/link-order.sh): linked
+  # again when the list of the functions a probe runs has changed.
+  if [ "$kind" = x86_64-unknown-linux-musl ] && command -v ld.lld >/dev/null; then
+    order=$(sha256sum link-order.txt)
+    bash scripts/link-order.sh
+    if [ "$order" != "$(sha256sum link-order.txt)" ]; then
+      log "link-order.txt changed (commit it): x86_64 linked again with it"
+      build_release "${group[@]}"
+    fi
+  fi
   for triple in "${group[@]}"; do
     exe=$(exe_suffix "$triple")
     cp "$tdir/$triple/release/healthprobe$exe" "dist/healthprobe-$version-$triple$exe"
@@ -97,17 +109,25 @@ done
 log "SBOM"
 sbom_dir=$(mktemp -d)
 trap 'rm -rf "$sbom_dir"' EXIT
-# The dependency graph is the same for every target (checked below against
-# the lists embedded in the binaries). cargo-cyclonedx writes next to
-# Cargo.toml; the file is moved into dist/.
-cargo cyclonedx --quiet --format json --spec-version 1.5 --no-build-deps \
-  --target x86_64-unknown-linux-musl --override-filename "healthprobe-$version.cdx"
-mv "healthprobe-$version.cdx.json" "dist/healthprobe-$version.cdx.json"
-for triple in "${triples[@]}"; do
-  [ -n "$(exe_suffix "$triple")" ] || continue
+# One SBOM of x86_64's dependency graph, and one more for each target whose
+# graph differs from it (Windows: windows-sys instead of nix; aarch64:
+# encoding_rs's core_detect), so that every binary's embedded list is in
+# the SBOM it ships with (checked below). cargo-cyclonedx writes next to
+# Cargo.toml; the files are moved into dist/.
+sbom_of() { # TRIPLE NAME
   cargo cyclonedx --quiet --format json --spec-version 1.5 --no-build-deps \
-    --target "$triple" --override-filename "healthprobe-$version-$triple.cdx"
-  mv "healthprobe-$version-$triple.cdx.json" "dist/"
+    --target "$1" --override-filename "$2" && mv "$2.json" "$sbom_dir/"
+}
+components() { python3 -c 'import json, sys; print(sorted((c["name"], c["version"]) for c in json.load(open(sys.argv[1]))["components"]))' "$1"; }
+sbom_of x86_64-unknown-linux-musl "healthprobe-$version.cdx"
+cp "$sbom_dir/healthprobe-$version.cdx.json" dist/
+for triple in "${triples[@]}"; do
+  [ "$triple" != x86_64-unknown-linux-musl ] || continue
+  sbom_of "$triple" "healthprobe-$version-$triple.cdx"
+  if [ "$(components "$sbom_dir/healthprobe-$version-$triple.cdx.json")" != \
+       "$(components "dist/healthprobe-$version.cdx.json")" ]; then
+    cp "$sbom_dir/healthprobe-$version-$triple.cdx.json" dist/
+  fi
 done
 
 # ---- packages: man page, completions, wheels, .deb ---------------------------
@@ -187,21 +207,19 @@ def sbom(path):
     bom = json.load(open(path))
     root = bom["metadata"]["component"]
     return {(c["name"], c["version"]) for c in bom["components"]} | {(root["name"], root["version"])}
-# Linux and macOS: one dependency list, the same in every binary, all in
-# the SBOM. Windows: each binary's own list, all in its own SBOM.
-unix = [t for t in targets if "-windows-" not in t]
-if unix:
-    first = embedded(unix[0])
-    for t in unix[1:]:
-        assert embedded(t) == first, (t, embedded(t) ^ first)
-    missing = first - sbom(f"{stem}.cdx.json")
-    assert not missing, f"in the binaries but not in the SBOM: {sorted(missing)}"
-    print(f"release: {len(first)} runtime packages embedded in each of the {len(unix)} Linux and macOS binaries, all in the SBOM")
+# Each binary's embedded list is in its own SBOM when it has one, in the
+# shared SBOM otherwise.
+import os
+shared = 0
 for t in targets:
-    if "-windows-" in t:
-        missing = embedded(t) - sbom(f"{stem}-{t}.cdx.json")
-        assert not missing, f"{t}: in the binary but not in its SBOM: {sorted(missing)}"
-        print(f"release: {t}: {len(embedded(t))} runtime packages embedded, all in its SBOM")
+    own = f"{stem}-{t}.cdx.json"
+    missing = embedded(t) - sbom(own if os.path.exists(own) else f"{stem}.cdx.json")
+    assert not missing, f"{t}: in the binary but not in its SBOM: {sorted(missing)}"
+    if os.path.exists(own):
+        print(f"release: {t}: {len(embedded(t))} runtime packages embedded, all in its own SBOM")
+    else:
+        shared += 1
+print(f"release: {shared} binaries' runtime packages all in healthprobe-*.cdx.json")
 PY
 (cd dist && sha256sum -c --quiet SHA256SUMS) || fail "sha256sum -c"
 log "dist/ ($version):"

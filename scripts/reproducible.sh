@@ -14,11 +14,15 @@
 # sources by relative path, std's are /rustc/HASH, and the registry's are the
 # same CARGO_HOME for both builds; rebuilding elsewhere needs the same
 # CARGO_HOME path or `--remap-path-prefix` of it). The SBOM is left out: it
-# carries a random serial number by design. macOS: zig 0.17's Mach-O linker
-# draws LC_UUID at random, so the two macOS binaries differ in those 16 bytes
-# and nowhere else; they are compared with LC_UUID zeroed, and said so. Refuses a working tree with
+# carries a random serial number by design. The macOS binaries are compared
+# whole too: zig's LC_UUID is a hash of the linked file, not a random draw
+# (two aarch64 builds in two directories were identical, UUID and ad-hoc
+# signature included). Refuses a working tree with
 # changes to tracked files (dist/ would not be HEAD's). The second checkout
-# and its target directory are removed on exit.
+# is removed on exit; so is its target directory, unless REPRO_TARGET_DIR
+# names one to keep (.ci/run keeps one between runs, so that the second
+# build compiles the dependencies once, not on every run: the build of
+# healthprobe itself and its links are redone every time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -33,10 +37,86 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 git clone -q --no-local . "$work/second-checkout"
 git -C "$work/second-checkout" checkout -q "$(git rev-parse HEAD)"
+second_target=${REPRO_TARGET_DIR:-$work/second-target}
 t0=$(date +%s.%N)
-(cd "$work/second-checkout" && CARGO_TARGET_DIR="$work/second-target" RELEASE_TRIPLES="${triples[*]}" \
+(cd "$work/second-checkout" && CARGO_TARGET_DIR="$second_target" RELEASE_TRIPLES="${triples[*]}" \
   bash scripts/release.sh >"$work/release.log" 2>&1) || fail "the second build failed: $(tail -5 "$work/release.log")"
 log "second build of ${#triples[@]} target(s) in $work/second-checkout in $(since "$t0") s"
+# explain A B: where two binaries differ, so that a difference explains
+# itself: diffoscope's report when it is installed, else how many bytes
+# differ and the first of them (offset, then the octal bytes of A and B, as
+# `cmp -l` gives them) with the section each offset falls in.
+explain() {
+  if command -v diffoscope >/dev/null; then
+    diffoscope --text - "$1" "$2" | head -60 || true
+    return
+  fi
+  local n
+  n=$(cmp -l "$1" "$2" 2>/dev/null | wc -l || true)
+  echo "  $n bytes differ ($(stat -c %s "$1") and $(stat -c %s "$2") bytes long); the first:"
+  cmp -l "$1" "$2" 2>/dev/null | head -16 | while read -r offset a b; do
+    echo "    offset $offset: $a $b  $(section_of "$1" "$offset")"
+  done
+}
+# section_of FILE OFFSET: the ELF section or Mach-O segment/section holding
+# the 1-based byte OFFSET of FILE (what `cmp -l` prints), or nothing.
+section_of() {
+  python3 - "$1" "$2" <<'PY' 2>/dev/null || true
+import struct, sys
+path, off = sys.argv[1], int(sys.argv[2]) - 1
+b = open(path, "rb").read()
+found = []
+print = found.append
+if b[:4] == b"\x7fELF" and b[4] == 2:
+    end = "<" if b[5] == 1 else ">"
+    shoff, = struct.unpack_from(end + "Q", b, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from(end + "HHH", b, 0x3A)
+    def sh(i):
+        return struct.unpack_from(end + "IIQQQQ", b, shoff + i * shentsize)
+    names = sh(shstrndx)[4]
+    phoff, = struct.unpack_from(end + "Q", b, 0x20)
+    phentsize, phnum = struct.unpack_from(end + "HH", b, 0x36)
+    if off < 64:
+        print("ELF header")
+    elif phoff <= off < phoff + phentsize * phnum:
+        print("program headers")
+    elif off >= shoff:
+        print("section headers")
+    for i in range(shnum):
+        name, kind, _, _, o, size = sh(i)
+        if kind != 8 and o <= off < o + size:
+            print(b[names + name:b.index(b"\0", names + name)].decode())
+elif b[:4] == b"\xcf\xfa\xed\xfe":
+    ncmds, = struct.unpack_from("<I", b, 16)
+    if off < 32:
+        print("Mach-O header")
+    p = 32
+    for _ in range(ncmds):
+        cmd, size = struct.unpack_from("<II", b, p)
+        if cmd == 0x19:  # LC_SEGMENT_64
+            seg = b[p + 8:p + 24].rstrip(b"\0").decode()
+            fileoff, filesize = struct.unpack_from("<QQ", b, p + 40)
+            nsects, = struct.unpack_from("<I", b, p + 64)
+            if fileoff <= off < fileoff + filesize:
+                where = seg
+                for k in range(nsects):
+                    q = p + 72 + k * 80
+                    sect = b[q:q + 16].rstrip(b"\0").decode()
+                    ssize, = struct.unpack_from("<Q", b, q + 40)
+                    o, = struct.unpack_from("<I", b, q + 48)
+                    if o <= off < o + ssize:
+                        where = f"{seg},{sect}"
+                print(where)
+        elif cmd == 0x1D:  # LC_CODE_SIGNATURE
+            dataoff, datasize = struct.unpack_from("<II", b, p + 8)
+            if dataoff <= off < dataoff + datasize:
+                print("code signature")
+        if p <= off < p + size:
+            print(f"load command 0x{cmd:x}")
+        p += size
+sys.stdout.write(", ".join(found) + "\n")
+PY
+}
 differ=0
 for triple in "${triples[@]}"; do
   file="healthprobe-$version-$triple$(exe_suffix "$triple")"
@@ -45,25 +125,9 @@ for triple in "${triples[@]}"; do
   [ -n "$first" ] || fail "$file is not in dist/SHA256SUMS"
   if [ "$first" = "$second" ]; then
     log "identical: $file $first"
-  elif [[ "$triple" == *-apple-darwin ]] && python3 - "dist/$file" "$work/second-checkout/dist/$file" <<'PY'
-import struct, sys
-def without_uuid(path):
-    b = bytearray(open(path, "rb").read())
-    magic, _, _, _, ncmds = struct.unpack_from("<IiiII", b, 0)
-    assert magic == 0xFEEDFACF, "not a 64-bit Mach-O file"
-    off = 32
-    for _ in range(ncmds):
-        cmd, size = struct.unpack_from("<II", b, off)
-        if cmd == 0x1B:  # LC_UUID
-            b[off + 8:off + 24] = bytes(16)
-        off += size
-    return bytes(b)
-sys.exit(0 if without_uuid(sys.argv[1]) == without_uuid(sys.argv[2]) else 1)
-PY
-  then
-    log "identical but for LC_UUID (zig's random 16 bytes): $file"
   else
     echo "DIFFERS: $file: dist/ $first, second build $second"
+    explain "dist/$file" "$work/second-checkout/dist/$file"
     differ=$((differ + 1))
   fi
 done

@@ -24,30 +24,22 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 source scripts/docker-lib.sh
 
-work=$(mktemp -d)
-prefix="healthprobe-swarm-$$"
+joined=""
+cleanup_more() {
+  [ -n "${service:-}" ] || return 0
+  docker service rm "$service" >/dev/null 2>&1
+  for _ in $(seq 50); do
+    [ -z "$(docker ps -aq --filter "label=com.docker.swarm.service.name=$service")" ] && break
+    sleep 0.2
+  done
+  docker ps -aq --filter "label=com.docker.swarm.service.name=$service" | xargs -r docker rm -f >/dev/null 2>&1
+  if [ -n "$joined" ]; then
+    docker swarm leave --force >/dev/null 2>&1 && log "left the swarm it initialised"
+  fi
+}
+docker_prologue healthprobe-swarm
 service="$prefix-svc"
 image="$prefix-app"
-joined=""
-cleanup() {
-  set +e
-  if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
-    docker service rm "$service" >/dev/null 2>&1
-    for _ in $(seq 50); do
-      [ -z "$(docker ps -aq --filter "label=com.docker.swarm.service.name=$service")" ] && break
-      sleep 0.2
-    done
-    docker ps -aq --filter "label=com.docker.swarm.service.name=$service" | xargs -r docker rm -f >/dev/null 2>&1
-    docker image rm -f "$image" >/dev/null 2>&1
-    if [ -n "$joined" ]; then
-      docker swarm leave --force >/dev/null 2>&1 && log "left the swarm it initialised"
-    fi
-  fi
-  docker_engine_down
-  rm -rf "$work"
-}
-trap cleanup EXIT
-docker_engine_up "$work/dockerd.log"
 
 if [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
   docker swarm init --advertise-addr 127.0.0.1 >/dev/null || fail "docker swarm init"

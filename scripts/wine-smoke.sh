@@ -84,8 +84,10 @@ printf '#!/bin/sh\nexec env WINEPREFIX=%s WINEDEBUG=-all HOME=%s %s "$@"\n' \
   "$prefix" "$prefix" "$wine" > "$prefix/run"
 chmod +x "$prefix/run"
 not_on_windows=(
-  # Unix sockets and supervise mode are refused on Windows (tested above).
-  unix_socket:: supervise::
+  # Unix sockets and supervise mode are refused on Windows (tested above),
+  # and so are --probes, --readiness and --status; probes::'s one probe
+  # that is not supervised runs `sh` as an exec: target.
+  unix_socket:: supervise:: probes::
   # exec semantics (same PID; Unix commands such as printf and sh as CMD);
   # on Windows CMD runs as a child, tested above with cmd.exe.
   entrypoint::the_command_replaces entrypoint::arguments_after_the_double_dash
