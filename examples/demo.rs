@@ -16,7 +16,12 @@ use health_server::{Options, Service};
 fn probe(args: &[&str], expected: i32) -> bool {
     println!("$ healthprobe {}", args.join(" "));
     let argv = std::iter::once("healthprobe").chain(args.iter().copied());
-    let status = healthprobe::run(argv).code();
+    let status = healthprobe::run(
+        argv,
+        Box::new(std::io::stdout()),
+        Box::new(std::io::stderr()),
+    )
+    .code();
     println!("exit status: {status}\n");
     status == expected
 }

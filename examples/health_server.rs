@@ -7,6 +7,10 @@
 //! - a file: while the path in `UNHEALTHY_FILE` exists, `/health` answers
 //!   503 `{"status":"error","detail":"model not loaded"}`.
 //!
+//! `/ready` (a readiness path: ready once loaded, while healthy) answers
+//! 503 `{"status":"unready"}` after a request to `/admin/unready` (a lost
+//! dependency, such as the seed's S3 connection) until `/admin/ready`.
+//!
 //! Configuration (flags or environment variables, for exec-form Dockerfiles):
 //! - `--bind ADDR` / `BIND` (default `127.0.0.1`; `0.0.0.0` in a container),
 //! - `--port N` / `PORT` (default 8000; 0 picks a free port),
@@ -42,6 +46,7 @@ pub struct Service {
     options: Options,
     started: Instant,
     failing: AtomicBool,
+    unready: AtomicBool,
 }
 
 impl Service {
@@ -52,6 +57,7 @@ impl Service {
             options,
             started: Instant::now(),
             failing: AtomicBool::new(false),
+            unready: AtomicBool::new(false),
         });
         let shared = service.clone();
         std::thread::spawn(move || {
@@ -99,6 +105,18 @@ impl Service {
         let path = parts.next().unwrap_or("");
         let (status, body) = match path {
             "/health" | "/healthz" => self.health(),
+            "/ready" => match self.health() {
+                (200, _) if self.unready.load(Ordering::SeqCst) => (503, r#"{"status":"unready"}"#),
+                answer => answer,
+            },
+            "/admin/unready" => {
+                self.unready.store(true, Ordering::SeqCst);
+                (200, r#"{"ready":false}"#)
+            }
+            "/admin/ready" => {
+                self.unready.store(false, Ordering::SeqCst);
+                (200, r#"{"ready":true}"#)
+            }
             "/admin/fail" => {
                 self.failing.store(true, Ordering::SeqCst);
                 (200, r#"{"failing":true}"#)

@@ -10,8 +10,9 @@ What differs from the seed, so that scripts/seed-e2e.sh can drive it:
 - the startup event "downloads the model" for MODEL_LOAD_SECONDS (default
   1): uvicorn serves nothing until it is done;
 - while the file named by LIVENESS_FAIL_FILE exists, /liveness/ answers
-  500; with STARTUP_NEVER=1, /startup/ answers 503 (a start that never
-  completes).
+  500; while the file named by READINESS_FAIL_FILE exists, /readiness/
+  answers 503 (the seed's "S3 connection check" failing); with
+  STARTUP_NEVER=1, /startup/ answers 503 (a start that never completes).
 
 Run: uvicorn seed001_app:app --app-dir examples --port 8000
 """
@@ -48,7 +49,9 @@ def liveness_check(response: Response):
 
 @app.get("/readiness/", status_code=200)
 def readiness_check(response: Response):
-    if not load_status.model_loaded:
+    fail = os.environ.get("READINESS_FAIL_FILE")
+    s3_successful = not (fail and os.path.exists(fail))
+    if not s3_successful or not load_status.model_loaded:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         return "Readiness check failed."
     return "Readiness check succeeded."

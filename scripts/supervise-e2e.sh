@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
-# Restart on failed liveness, end to end: healthprobe as a container's main
-# process supervising the example service (examples/supervise.Dockerfile,
-# built as it is from binaries built on the host), against real engines:
-#   1. Docker, `--restart on-failure`: healthy; the service is flipped to
-#      failing its liveness path (a request to /admin/fail, made with
-#      `docker exec … /healthprobe`); Docker restarts the container
+# Readiness and restart on failed liveness, end to end: healthprobe as a
+# container's main process supervising the example service with the three
+# probes of examples/probes.yaml (examples/supervise.Dockerfile, built as it
+# is from binaries built on the host; its HEALTHCHECK is `healthprobe
+# --status`), against real engines:
+#   1. Docker, hardened (--read-only, user 65534, no capabilities), with
+#      `--restart on-failure`: healthy; the readiness path flipped to
+#      failing (/admin/unready, asked with `docker exec … /healthprobe`)
+#      makes it unhealthy with RestartCount still 0 and the service still
+#      running, flipped back healthy again; `docker exec … /healthprobe
+#      --status -o json` shows each probe's history; then the liveness path
+#      flipped (/admin/fail) makes Docker restart the container
 #      (RestartCount 0 -> 1) within failure-threshold x period + the grace
 #      period + 5 s, and it comes back healthy; `docker stop` of the healthy
-#      container returns in under 2 s with exit code 0;
+#      container returns in under 2 s with exit code 0; two supervised
+#      containers sharing `--network host` each answer their own --status;
 #   2. Compose (examples/compose.supervise.yml), `restart: unless-stopped`:
 #      the same restart;
 #   3. Podman (Debian's 4.3, rootful), `--restart on-failure`: the same
@@ -20,42 +27,27 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 source scripts/docker-lib.sh
 
-work=$(mktemp -d)
-prefix="healthprobe-sup-$$"
-compose=(docker-compose -p "$prefix" -f examples/compose.supervise.yml)
-cleanup() {
-  set +e
-  if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
-    SUPERVISE_IMAGE="$prefix-app" "${compose[@]}" down -t 1 >/dev/null 2>&1
-    docker ps -aq --filter "name=$prefix" | xargs -r docker rm -f >/dev/null 2>&1
-    docker image ls -q --filter "reference=$prefix*" | xargs -r docker rmi -f >/dev/null 2>&1
-  fi
+compose=()
+cleanup_more() {
+  [ "${#compose[@]}" = 0 ] || SUPERVISE_IMAGE="$prefix-app" "${compose[@]}" down -t 1 >/dev/null 2>&1
   if command -v podman >/dev/null; then
     podman --runtime runc rm -f "$prefix-podman" >/dev/null 2>&1
     podman rmi -f "localhost/$prefix-app" >/dev/null 2>&1
   fi
-  docker_engine_down
-  rm -rf "$work"
 }
-trap cleanup EXIT
-docker_engine_up "$work/dockerd.log"
 need_packages docker-compose=docker-compose
+docker_prologue healthprobe-sup
+compose=(docker-compose -p "$prefix" -f examples/compose.supervise.yml)
 
 # ---- the image: examples/supervise.Dockerfile as it is ----------------------------
-triple=x86_64-unknown-linux-musl
-tdir=$(target_dir)
 ctx="$work/context"
-mkdir -p "$ctx"
-# Apart: built together, the example's dev-dependencies would unify
-# features into healthprobe.
-probe=$(native_release)
-cp "$probe" "$ctx/"
-cargo build --quiet --release --target "$triple" --example health_server
-cp "$tdir/$triple/release/examples/health_server" "$ctx/"
+docker_context "$ctx"
 cp examples/supervise.Dockerfile "$ctx/Dockerfile"
+cp examples/probes.yaml "$ctx/"
 image="$prefix-app"
-docker build -q -t "$image" "$ctx" >/dev/null
-# The image's liveness: --period 2s, --failure-threshold 3, grace 10s.
+docker_build "$image" "$ctx"
+# The image's liveness (examples/probes.yaml): period 2 s, failure threshold
+# 3; grace 10 s.
 restart_limit=$((3 * 2 + 10 + 5))
 
 # wait_until SECONDS COMMAND…: polls every 0.2 s until COMMAND succeeds;
@@ -74,6 +66,7 @@ wait_until() {
 restarted() { [ "$("$1" inspect --format '{{.RestartCount}}' "$2")" = 1 ]; }
 liveness_probed() { "$1" logs "$2" 2>&1 | grep -q 'startup probe succeeded'; }
 flip() { "$1" exec "$2" /healthprobe -q "http://127.0.0.1:8000/admin/fail"; }
+admin() { docker exec "$1" /healthprobe -q "http://127.0.0.1:8000/admin/$2"; }
 # stops_quickly ENGINE C: `ENGINE stop C` returns in under 2 s and C exits 0.
 stops_quickly() {
   local t0 stopped code
@@ -101,6 +94,28 @@ log "docker: healthy after ${up} s, RestartCount 0"
 # probe due at 3 s): a flip then fails startup, not liveness, and the restart
 # comes only after 30 startup failures. Flip once liveness probing has begun.
 wait_until 30 liveness_probed docker "$c" >/dev/null || fail "docker: startup did not succeed"
+# Readiness fails: unhealthy, not restarted, the service still running.
+admin "$c" unready
+took=$(docker_wait_health "$c" unhealthy 10) || fail "docker: not unhealthy after the readiness flip: $(docker logs "$c" 2>&1 | tail -5)"
+sleep 3
+[ "$(docker inspect --format '{{.RestartCount}} {{.State.Running}}' "$c")" = "0 true" ] \
+  || fail "docker: a failing readiness restarted or stopped the container"
+log "docker: the readiness flip made it unhealthy in ${took} s; RestartCount 0, still running 3 s later"
+admin "$c" ready
+took=$(docker_wait_health "$c" healthy 10) || fail "docker: not healthy after readiness came back"
+log "docker: readiness back, healthy again in ${took} s"
+docker exec "$c" /healthprobe --status -o json > "$work/status.json" || fail "docker: --status is not ready"
+python3 - "$work/status.json" <<'PY' || fail "docker: --status -o json: $(cat "$work/status.json")"
+import json, sys
+answer = json.load(open(sys.argv[1]))
+assert answer["ready"] is True, answer["verdict"]
+probes = {p["probe"]: p for p in answer["probes"]}
+assert set(probes) == {"startup", "liveness", "readiness"}, probes.keys()
+seen = [r["healthy"] for r in probes["readiness"]["history"]]
+assert False in seen and seen[-1] is True, seen
+print(f"supervise-e2e: --status -o json: {answer['verdict']}; readiness history of {len(seen)} results, "
+      f"{seen.count(False)} failed")
+PY
 flip docker "$c"
 took=$(wait_until "$restart_limit" restarted docker "$c") \
   || fail "RestartCount is not 1 within $restart_limit s: $(docker logs "$c" 2>&1 | tail -8)"
@@ -112,6 +127,20 @@ grep -q 'liveness probe failed 3 times in a row: stopping /health_server' "$work
   || fail "the stop is not in docker logs: $(cat "$work/docker.log")"
 grep 'healthprobe:' "$work/docker.log" | sed 's/^/  | /'
 stops_quickly docker "$c"
+
+# Two supervisors sharing the host's network namespace: each finds its own
+# (the default socket is named after the PID namespace): one never ready,
+# one ready.
+for pair in "never:tcp://127.0.0.1:1" "ready:exec:/healthprobe --version"; do
+  docker run -d --network host --read-only --user 65534:65534 --cap-drop ALL \
+    --name "$prefix-${pair%%:*}" -e PORT=0 --entrypoint /healthprobe "$image" \
+    --readiness "${pair#*:}" --period 1s -- /health_server >/dev/null
+done
+asked() { docker exec "$prefix-$1" /healthprobe --status; }
+wait_until 10 asked ready >/dev/null || fail "host network: the ready supervisor is not ready: $(docker logs "$prefix-ready" 2>&1 | tail -3)"
+! asked never >/dev/null || fail "host network: --status reached the other container's supervisor"
+log "host network: two supervisors, each answers its own --status ($(asked never || true))"
+docker rm -f "$prefix-never" "$prefix-ready" >/dev/null
 
 # ---- 2. Compose, restart: unless-stopped -----------------------------------------------
 SUPERVISE_IMAGE="$image" "${compose[@]}" up -d >/dev/null 2>"$work/compose.log" \

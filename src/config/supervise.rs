@@ -1,132 +1,259 @@
-//! The supervising step: `--startup` and `--liveness` with `-- CMD` make
-//! healthprobe run CMD as its child and probe it with the Kubernetes probe
-//! loop (startup gates liveness; `failureThreshold` failures in a row stop
-//! the application).
+//! The supervising step: probes (`--startup`, `--liveness`, `--readiness`,
+//! or `--probes FILE`) with `-- CMD` make healthprobe run CMD as its child
+//! and probe it as the kubelet does. The flags are the short form of the
+//! one model of a probe a file gives whole ([`ProbeSpec`]); and the stop,
+//! as Kubernetes stops a container.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
-use super::defaults::{
-    DEFAULT_FAILURE_THRESHOLD, DEFAULT_GRACE_PERIOD, DEFAULT_INITIAL_DELAY, DEFAULT_PERIOD,
-};
+use super::probes::{self, FileProbes};
+pub use super::probes::{ProbeKind, ProbeSpec};
 use super::target::Target;
-use super::targets::parse_all;
-use super::values::{Count, Delay, HumanDuration};
-use crate::cli::{Cli, Flag, Sources};
+use super::targets::{parse_all, port};
+use super::values::{Count, Delay, HumanDuration, StopSignal};
+use crate::cli::{Args, flags};
+use crate::redact::Secrets;
 
-/// How the command after `--` is supervised (Kubernetes' probe fields).
-/// Parsed on every platform, so a bad value is named the same way, but
-/// used on Unix only.
+/// How the command after `--` is supervised. Parsed on every platform, so
+/// a bad value is named the same way, but used on Linux only.
 #[derive(Debug, Clone)]
 #[cfg_attr(not(unix), allow(dead_code))]
 pub struct Supervise {
-    /// The startup probe's targets; liveness waits until all are healthy
-    /// once. Empty: no startup probe.
-    pub startup: Vec<Target>,
-    /// The liveness probe's targets. Empty: no liveness probe.
-    pub liveness: Vec<Target>,
-    /// Time between liveness attempts (periodSeconds).
-    pub period: Duration,
-    /// Liveness failures in a row that stop the command (failureThreshold).
-    pub failure_threshold: u32,
-    /// Time between startup attempts.
-    pub startup_period: Duration,
-    /// Startup failures in a row that stop the command.
-    pub startup_failure_threshold: u32,
-    /// Time from the command's start to the first probe
-    /// (initialDelaySeconds).
-    pub initial_delay: Duration,
-    /// Time between SIGTERM and SIGKILL when a probe stops the command
-    /// (terminationGracePeriodSeconds).
+    /// The probes, at most one of each kind, startup first.
+    pub probes: Vec<ProbeSpec>,
+    /// Between the stop signal and SIGKILL when a probe stops the command
+    /// (terminationGracePeriodSeconds); a probe's own grace wins.
     pub grace_period: Duration,
+    /// On a stop, between turning not ready and signalling the command
+    /// (Kubernetes' preStop sleep).
+    pub pre_stop_sleep: Duration,
+    /// The signal that stops the command (Docker's STOPSIGNAL); `None`:
+    /// SIGTERM, or the signal healthprobe itself was stopped with.
+    pub stop_signal: Option<StopSignal>,
+    /// Where `--status` is answered.
+    pub status_socket: StatusSocket,
 }
 
 impl Supervise {
-    /// Every startup and liveness target, startup first.
+    /// Every target of every probe.
     pub fn targets(&self) -> impl Iterator<Item = &Target> {
-        self.startup.iter().chain(&self.liveness)
+        self.probes.iter().flat_map(|p| &p.targets)
     }
 }
 
-/// Whether the command line asks for a supervisor: `--startup` or
-/// `--liveness` with `-- CMD`. From the environment without a CMD they are
-/// left unused (the same image's `HEALTHCHECK` runs healthprobe without
-/// one); typed on the command line without a CMD they are refused.
+/// The Unix socket a supervisor answers `--status` on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusSocket {
+    /// An abstract socket (Linux): no file, so a read-only container with
+    /// any user has one; named after the PID namespace, so that two
+    /// containers sharing a network namespace (`--network host`) do not
+    /// meet.
+    Abstract(String),
+    /// A socket file (`--status-socket`), readable by its owner only.
+    Path(PathBuf),
+}
+
+impl std::fmt::Display for StatusSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StatusSocket::Abstract(name) => write!(f, "@{name}"),
+            StatusSocket::Path(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// The socket of `--status-socket`, or this PID namespace's.
 ///
 /// # Errors
-/// `--startup`/`--liveness` typed without `-- CMD`.
-pub(super) fn wanted(cli: &Cli, src: &Sources) -> Result<bool> {
-    let asked = !cli.startup.is_empty() || !cli.liveness.is_empty();
-    if asked && cli.command.is_empty() {
-        for flag in [Flag::Startup, Flag::Liveness] {
-            if src.typed(flag) {
-                bail!(
-                    "{} probes the command given after `--`, and there is none \
-                     (e.g. healthprobe --liveness /health -- app)",
-                    src.name(flag)
-                );
-            }
+/// An empty path; no default where abstract sockets do not exist.
+pub(super) fn status_socket(args: &Args) -> Result<StatusSocket> {
+    if let Some(path) = args.text(&flags::STATUS_SOCKET)? {
+        if path.trim().is_empty() {
+            bail!("{}: empty path", args.name(&flags::STATUS_SOCKET));
+        }
+        return Ok(StatusSocket::Path(path.into()));
+    }
+    if !cfg!(target_os = "linux") {
+        bail!(
+            "{} is needed here: the default socket is an abstract one, which only Linux has",
+            args.name(&flags::STATUS_SOCKET)
+        );
+    }
+    // /proc/self/ns/pid reads `pid:[4026531836]`: the namespace's inode.
+    let namespace = std::fs::read_link("/proc/self/ns/pid")
+        .ok()
+        .and_then(|link| {
+            let link = link.to_string_lossy().into_owned();
+            let inode = link.strip_prefix("pid:[")?.strip_suffix(']')?.to_string();
+            Some(inode)
+        })
+        .unwrap_or_else(|| "default".to_string());
+    Ok(StatusSocket::Abstract(format!(
+        "healthprobe-status-{namespace}"
+    )))
+}
+
+/// The probe flags of the command line, each with the kind it defines.
+const PROBE_FLAGS: [(&crate::cli::flags::Flag, ProbeKind); 3] = [
+    (&flags::STARTUP, ProbeKind::Startup),
+    (&flags::LIVENESS, ProbeKind::Liveness),
+    (&flags::READINESS, ProbeKind::Readiness),
+];
+
+/// Whether the command line asks for a supervisor: probes (flags or a
+/// file) with `-- CMD`. From the environment without a CMD they are left
+/// unused (the same image's `HEALTHCHECK` runs healthprobe without one);
+/// typed on the command line without a CMD they are refused.
+///
+/// # Errors
+/// A probe typed without `-- CMD`; supervising off Linux.
+pub(super) fn wanted(args: &Args) -> Result<bool> {
+    let asked = PROBE_FLAGS
+        .iter()
+        .map(|(flag, _)| *flag)
+        .chain([&flags::PROBES])
+        .find(|f| args.given(f));
+    let Some(asked) = asked else {
+        return Ok(false);
+    };
+    if args.command(&flags::COMMAND).is_empty() {
+        let typed = PROBE_FLAGS
+            .iter()
+            .map(|(flag, _)| *flag)
+            .chain([&flags::PROBES])
+            .find(|f| args.typed(f));
+        if let Some(flag) = typed {
+            bail!(
+                "{} probes the command given after `--`, and there is none \
+                 (e.g. healthprobe --liveness /health -- app)",
+                args.name(flag)
+            );
         }
         return Ok(false);
     }
-    if asked && !cfg!(target_os = "linux") {
+    if !cfg!(target_os = "linux") {
         bail!(
             "{}: supervising a command needs Linux (process groups and a child subreaper)",
-            src.name(if cli.startup.is_empty() {
-                Flag::Liveness
-            } else {
-                Flag::Startup
-            })
+            args.name(asked)
         );
     }
-    Ok(asked)
+    Ok(true)
 }
 
-/// The supervisor's settings.
+/// The supervisor's settings: the probes of the file and of the flags
+/// (one of each kind), the stop.
 ///
 /// # Errors
-/// A target that is not one, a period or grace period that is not a
-/// duration or is zero, a threshold that is not a whole number of at least
-/// 1: one line naming the flag or variable.
-pub(super) fn supervise(cli: &Cli, src: &Sources) -> Result<Supervise> {
-    let period = src
-        .parse::<HumanDuration>(Flag::Period, cli.period.as_deref(), DEFAULT_PERIOD)?
-        .0;
-    let failure_threshold = src
-        .parse::<Count<1>>(
-            Flag::FailureThreshold,
-            cli.failure_threshold.as_deref(),
-            DEFAULT_FAILURE_THRESHOLD,
-        )?
-        .0;
+/// A bad probe, file or value: one line naming the flag, variable or
+/// file field; a probe given by a flag and by the file.
+pub(super) fn supervise(args: &Args, secrets: &Secrets) -> Result<Supervise> {
+    // Every timing flag is checked, whether a probe of the command line
+    // uses it or not: bad input is refused wherever it is.
+    for kind in [ProbeKind::Startup, ProbeKind::Readiness] {
+        from_flags(args, kind, Vec::new())?;
+    }
+    let file = probes_file(args, secrets)?;
+    let mut probes = file.probes;
+    for (flag, kind) in PROBE_FLAGS {
+        let texts = args.texts(flag)?;
+        if texts.is_empty() {
+            continue;
+        }
+        if probes.iter().any(|p| p.kind == kind) {
+            bail!(
+                "{} and the {} probe of {} give the {} probe twice: give it once",
+                args.name(flag),
+                kind.name(),
+                args.name(&flags::PROBES),
+                kind.name()
+            );
+        }
+        let targets = parse_all(&texts, &args.name(flag), args)?;
+        probes.push(from_flags(args, kind, targets)?);
+    }
+    probes.sort_by_key(|p| p.kind);
+    let grace_period = match (
+        args.parse::<HumanDuration>(&flags::TERMINATION_GRACE_PERIOD)?,
+        file.grace_period,
+    ) {
+        (Some(typed), _) => typed.0,
+        (None, Some(pod)) => pod,
+        (None, None) => {
+            crate::cli::default_of::<HumanDuration>(&flags::TERMINATION_GRACE_PERIOD)?.0
+        }
+    };
+    let pre_stop_sleep = match (
+        args.parse::<Delay>(&flags::PRE_STOP_SLEEP)?,
+        file.pre_stop_sleep,
+    ) {
+        (Some(typed), _) => typed.0,
+        (None, Some(file)) => file,
+        (None, None) => Duration::ZERO,
+    };
     Ok(Supervise {
-        startup: parse_all(&cli.startup, &src.name(Flag::Startup), cli, src)?,
-        liveness: parse_all(&cli.liveness, &src.name(Flag::Liveness), cli, src)?,
+        probes,
+        grace_period,
+        pre_stop_sleep,
+        stop_signal: args.parse(&flags::STOP_SIGNAL)?,
+        status_socket: status_socket(args)?,
+    })
+}
+
+/// The probes of `--probes FILE`, if given.
+fn probes_file(args: &Args, secrets: &Secrets) -> Result<FileProbes> {
+    let flag = &flags::PROBES;
+    let Some(path) = args.text(flag)? else {
+        if args.given(&flags::CONTAINER) {
+            bail!(
+                "{} names a container of {}, which is not given",
+                args.name(&flags::CONTAINER),
+                args.name(flag)
+            );
+        }
+        return Ok(FileProbes::default());
+    };
+    let name = args.name(flag);
+    let text = probes::read(path.as_ref()).with_context(|| format!("{name}: {path}"))?;
+    let container = args.text(&flags::CONTAINER)?;
+    let port = port(args)?;
+    probes::parse(&path, &text, container.as_deref(), port, secrets).with_context(|| name)
+}
+
+/// A probe of the command line: its targets, and the timing flags of its
+/// kind (startup's own period and threshold falling back to liveness').
+fn from_flags(args: &Args, kind: ProbeKind, targets: Vec<Target>) -> Result<ProbeSpec> {
+    let period = args.parse_or_default::<HumanDuration>(&flags::PERIOD)?.0;
+    let failure_threshold = args
+        .parse_or_default::<Count<1>>(&flags::FAILURE_THRESHOLD)?
+        .0;
+    let (period, failure_threshold) = match kind {
+        ProbeKind::Startup => (
+            args.parse::<HumanDuration>(&flags::STARTUP_PERIOD)?
+                .map_or(period, |d| d.0),
+            args.parse::<Count<1>>(&flags::STARTUP_FAILURE_THRESHOLD)?
+                .map_or(failure_threshold, |n| n.0),
+        ),
+        _ => (period, failure_threshold),
+    };
+    let success_threshold = match kind {
+        ProbeKind::Readiness => {
+            args.parse_or_default::<Count<1>>(&flags::SUCCESS_THRESHOLD)?
+                .0
+        }
+        _ => 1,
+    };
+    Ok(ProbeSpec {
+        kind,
+        targets,
+        initial_delay: args.parse_or_default::<Delay>(&flags::INITIAL_DELAY)?.0,
         period,
+        timeout: args.parse_or_default::<HumanDuration>(&flags::TIMEOUT)?.0,
+        success_threshold,
         failure_threshold,
-        startup_period: src
-            .parse_opt::<HumanDuration>(Flag::StartupPeriod, cli.startup_period.as_deref())?
-            .map_or(period, |d| d.0),
-        startup_failure_threshold: src
-            .parse_opt::<Count<1>>(
-                Flag::StartupFailureThreshold,
-                cli.startup_failure_threshold.as_deref(),
-            )?
-            .map_or(failure_threshold, |n| n.0),
-        initial_delay: src
-            .parse::<Delay>(
-                Flag::InitialDelay,
-                cli.initial_delay.as_deref(),
-                DEFAULT_INITIAL_DELAY,
-            )?
-            .0,
-        grace_period: src
-            .parse::<HumanDuration>(
-                Flag::TerminationGracePeriod,
-                cli.termination_grace_period.as_deref(),
-                DEFAULT_GRACE_PERIOD,
-            )?
-            .0,
+        grace_period: None,
+        headers: Vec::new(),
     })
 }

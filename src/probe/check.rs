@@ -23,6 +23,8 @@ pub enum Kind {
         /// `grpcs://`.
         tls: bool,
     },
+    /// A command run (`exec:`).
+    Exec,
 }
 
 impl Kind {
@@ -32,6 +34,7 @@ impl Kind {
             TargetKind::Http { tls } => Kind::Http { method, tls: *tls },
             TargetKind::Tcp => Kind::Tcp,
             TargetKind::Grpc { tls, .. } => Kind::Grpc { tls: *tls },
+            TargetKind::Exec { .. } => Kind::Exec,
         }
     }
 
@@ -41,6 +44,7 @@ impl Kind {
             Kind::Http { method, .. } => method.as_str(),
             Kind::Tcp => "TCP",
             Kind::Grpc { .. } => "gRPC",
+            Kind::Exec => "EXEC",
         }
     }
 
@@ -71,6 +75,14 @@ pub enum Answer {
     Grpc {
         /// The serving status's name.
         serving_status: &'static str,
+    },
+    /// A command ended by itself.
+    Exited {
+        /// Its exit status; `None` when a signal ended it.
+        code: Option<i32>,
+        /// Its first line of output (stdout, else stderr), printable, at
+        /// most 120 characters plus `…`.
+        output: Option<String>,
     },
 }
 
@@ -133,6 +145,22 @@ impl Check {
     pub fn excerpt(&self) -> Option<&str> {
         match &self.answer {
             Some(Answer::Http { excerpt, .. }) => excerpt.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// An exec check: the command's first line of output, when it wrote one.
+    pub fn output(&self) -> Option<&str> {
+        match &self.answer {
+            Some(Answer::Exited { output, .. }) => output.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// An exec check: the command's exit status, when it exited.
+    pub fn exit_code(&self) -> Option<i32> {
+        match self.answer {
+            Some(Answer::Exited { code, .. }) => code,
             _ => None,
         }
     }

@@ -11,7 +11,7 @@ pub(super) const EXCERPT_CHARS: usize = 120;
 /// Judges a response against `expect`; `None` means healthy. The status
 /// first (the Kubernetes httpGet rule by default: 200 ≤ status < 400), then
 /// the body text, then each JSON value.
-pub(super) fn judge(status: u16, body: &[u8], expect: &Expectations) -> Option<Failure> {
+pub(crate) fn judge(status: u16, body: &[u8], expect: &Expectations) -> Option<Failure> {
     if !expect.status.contains(status) {
         return Some(Failure::Status);
     }
@@ -63,7 +63,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 /// A short, printable excerpt of the body: lossy UTF-8, whitespace runs
 /// folded to one space, control characters escaped, at most
 /// [`EXCERPT_CHARS`] characters, with `…` added when cut.
-pub(super) fn excerpt(body: &[u8]) -> Option<String> {
+pub(crate) fn excerpt(body: &[u8]) -> Option<String> {
     if body.is_empty() {
         return None;
     }
@@ -212,8 +212,8 @@ mod tests {
             Some("{\"status\": \"loading\"}")
         );
         assert_eq!(excerpt(b"a\x00b\x1bc").as_deref(), Some("a\\u{0}b\\u{1b}c"));
-        // Escaped control characters count as what they show (the fuzz
-        // target found 145 characters from a body of ESC bytes).
+        // Escaped control characters count as what they show, so a body
+        // of ESC bytes stays within the limit.
         let escapes = excerpt(&[0x1b; 100]).unwrap_or_default();
         assert_eq!(escapes.chars().count(), 20 * 6 + 1, "{escapes}");
         assert!(escapes.ends_with("\\u{1b}…"), "{escapes}");

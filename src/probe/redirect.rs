@@ -19,7 +19,7 @@ pub(super) fn same_host(headers: &HeaderMap, current: &str) -> Option<String> {
 }
 
 /// `location` resolved against `current`, when it stays on the same host.
-pub(super) fn next(current: &str, location: &str) -> Option<String> {
+pub(crate) fn next(current: &str, location: &str) -> Option<String> {
     let base = UriAbsoluteStr::new(current.split('#').next()?).ok()?;
     let reference = UriReferenceStr::new(location).ok()?;
     let resolved = reference

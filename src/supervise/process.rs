@@ -7,10 +7,14 @@
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
+
+use crate::probe::later;
+use crate::reaped;
 
 /// The signals forwarded to the child (tini's set, less the job-control
 /// ones), and SIGCHLD, which says a child or an orphan has exited.
@@ -114,6 +118,22 @@ pub(super) fn signal_group(child: Child, signal: Signal) {
     }
 }
 
+/// Stops the child in place and exits 1 (a panic on the waiting thread):
+/// SIGTERM to its group, SIGKILL after `grace` if it still runs.
+pub(super) fn stop_now(child: Child, grace: Duration) -> ! {
+    signal_group(child, Signal::SIGTERM);
+    let end = later(Instant::now(), grace);
+    while Instant::now() < end {
+        if reap(child).is_some() {
+            std::process::exit(1);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    signal_group(child, Signal::SIGKILL);
+    let _ = waitpid(child.pid, None);
+    std::process::exit(1);
+}
+
 /// Reaps every child that has exited (the command, and orphans re-parented
 /// here); returns how the command ended, when it has.
 pub(super) fn reap(child: Child) -> Option<Exit> {
@@ -125,6 +145,14 @@ pub(super) fn reap(child: Child) -> Option<Exit> {
             }
             Ok(WaitStatus::Signaled(pid, signal, _)) if pid == child.pid => {
                 ended = Some(Exit::Signal(signal as i32));
+            }
+            // Another child: an orphan, or an exec probe's command, whose
+            // check finds its exit in `reaped`.
+            Ok(WaitStatus::Exited(pid, code)) => {
+                reaped::note(pid.as_raw(), reaped::Exit::Code(code))
+            }
+            Ok(WaitStatus::Signaled(pid, signal, _)) => {
+                reaped::note(pid.as_raw(), reaped::Exit::Signal(signal as i32))
             }
             Ok(WaitStatus::StillAlive) | Err(_) => return ended,
             Ok(_) => {}

@@ -10,9 +10,11 @@
 //! - `grpc`: grpc.health.v1 against an in-process tonic-health server;
 //! - `habits`: a curl user's flags, the environment Compose and Kubernetes
 //!   create, one validation rule;
+//! - `probes`: `--probes FILE`, readiness, `--status`, exec probes, the stop;
 //! - `entrypoint`: `-- CMD` run in place of the probe once healthy;
 //! - `values`: `${NAME}` in values, credentials that are never printed;
 //! - `regressions`: one test per defect, named after it;
+//! - `trust`: the promises about secrets, durations, timeouts and messages;
 //! - `support`: the scripted server, tiny_http, a black hole, the command
 //!   helper and the assertion helpers.
 //!
@@ -24,11 +26,13 @@ mod entrypoint;
 mod grpc;
 mod habits;
 mod hostile;
+mod probes;
 mod regressions;
 mod supervise;
 mod support;
 mod tcp;
 mod tls;
+mod trust;
 mod unix_socket;
 mod values;
 mod wait;

@@ -74,7 +74,20 @@ pub fn probe_command() -> std::process::Command {
         None => std::process::Command::new(bin),
     };
     cmd.env_clear();
+    // Each supervisor answers `--status` on a socket of its own: the
+    // tests run many at once in one PID namespace.
+    cmd.env("HEALTHPROBE_STATUS_SOCKET", status_socket());
     cmd
+}
+
+/// A path for a supervisor's `--status` socket, new on each call.
+pub fn status_socket() -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
+    std::env::temp_dir()
+        .join(format!("hp-status-{}-{n}.sock", std::process::id()))
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// [`probe_command`] as an assert_cmd command with a 60 s limit.
@@ -327,7 +340,7 @@ impl Drop for Scripted {
 }
 
 /// Reads until the end of the request head, EOF, or 2 s.
-fn read_head(stream: &mut TcpStream) -> String {
+pub fn read_head(stream: &mut TcpStream) -> String {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
     let mut head = Vec::new();
     let mut buf = [0u8; 1024];
