@@ -32,8 +32,9 @@ pub const MAX_STALL: Duration = Duration::from_secs(30);
 /// Environment variable naming another healthprobe binary to test instead
 /// of the one cargo built (a release binary for another architecture).
 pub const ENV_TEST_BIN: &str = "HEALTHPROBE_TEST_BIN";
-/// Environment variable naming a program that runs [`ENV_TEST_BIN`], such
-/// as `qemu-aarch64-static` (looked up on PATH).
+/// Environment variable naming a program that runs [`ENV_TEST_BIN`], with
+/// its arguments split at spaces, such as `qemu-aarch64-static` or
+/// `qemu-arm-static -cpu arm1176` (the program looked up on PATH).
 pub const ENV_TEST_RUNNER: &str = "HEALTHPROBE_TEST_RUNNER";
 
 /// Whether the binary under test runs under a runner such as qemu, where
@@ -59,15 +60,21 @@ pub fn probe_command() -> std::process::Command {
         .unwrap_or_else(|| assert_cmd::cargo::cargo_bin!("healthprobe").to_path_buf());
     let mut cmd = match std::env::var_os(ENV_TEST_RUNNER).filter(|r| !r.is_empty()) {
         Some(runner) => {
+            // A program and its arguments, split at spaces as the shell
+            // scripts do ("qemu-arm-static -cpu arm1176").
+            let runner = runner.to_string_lossy().into_owned();
+            let mut words = runner.split_whitespace();
+            let program = words.next().unwrap_or_default();
             // Resolved here: the child's environment is cleared, PATH too.
-            let runner = std::env::var_os("PATH")
+            let program = std::env::var_os("PATH")
                 .and_then(|paths| {
                     std::env::split_paths(&paths)
-                        .map(|dir| dir.join(&runner))
+                        .map(|dir| dir.join(program))
                         .find(|p| p.is_file())
                 })
-                .unwrap_or_else(|| runner.into());
-            let mut cmd = std::process::Command::new(runner);
+                .unwrap_or_else(|| program.into());
+            let mut cmd = std::process::Command::new(program);
+            cmd.args(words);
             cmd.arg(bin);
             cmd
         }
