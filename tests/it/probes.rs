@@ -559,10 +559,25 @@ fn now_nanos() -> u128 {
 
 /// A command that writes the signal it got and when (`date +%s%N`) to
 /// `file`, then exits 0.
+/// Writes `FILE.armed` once the trap is set: a signal sent before that
+/// would end the shell instead of being recorded ([`armed`] waits for it).
 fn trapping(file: &str, signal: &str) -> String {
     format!(
-        "trap 'echo {signal} $(date +%s%N) > {file}; exit 0' {signal}; while :; do sleep 0.05; done"
+        "trap 'echo {signal} $(date +%s%N) > {file}; exit 0' {signal}; : > {file}.armed; while :; do sleep 0.05; done"
     )
+}
+
+/// Waits up to 5 s for a [`trapping`] command to have set its trap.
+fn armed(file: &str) {
+    let marker = format!("{file}.armed");
+    let start = Instant::now();
+    while !std::path::Path::new(&marker).exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the command never set its trap"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// The signal and the time (nanoseconds) a [`trapping`] command wrote.
@@ -598,6 +613,7 @@ fn the_pre_stop_sleep_delays_the_signal_and_readiness_turns_at_once() {
             .is_some(),
         "never ready"
     );
+    armed(&got);
     board.set("/live", 503);
     let flipped = now_nanos();
     let not_ready = supervisor
@@ -629,7 +645,7 @@ fn the_pre_stop_sleep_delays_the_signal_and_readiness_turns_at_once() {
 
 #[test]
 fn the_stop_signal_reaches_the_command_on_a_probe_stop_and_on_sigterm() {
-    let board = Switchboard::start(&[("/live", 503)]);
+    let board = Switchboard::start(&[("/live", 200)]);
     let scratch = Scratch::new("stopsignal");
     let live = format!("http://127.0.0.1:{}/live", board.port());
     // A liveness stop.
@@ -648,6 +664,8 @@ fn the_stop_signal_reaches_the_command_on_a_probe_stop_and_on_sigterm() {
         "-c",
         &trapping(&got, "QUIT"),
     ]);
+    armed(&got);
+    board.set("/live", 503);
     let (code, stderr) = supervisor.finish(Duration::from_secs(5));
     assert_eq!(code, Some(1), "{stderr}");
     assert_eq!(
@@ -676,6 +694,7 @@ fn the_stop_signal_reaches_the_command_on_a_probe_stop_and_on_sigterm() {
             .is_some(),
         "never ready"
     );
+    armed(&got);
     supervisor.signal(libc::SIGTERM);
     let (code, stderr) = supervisor.finish(Duration::from_secs(5));
     assert_eq!(code, Some(0), "the command's own exit status: {stderr}");
