@@ -112,7 +112,7 @@ impl TlsOptions {
                     "TLS options need a build with TLS (this one was built without the tls feature)"
                 );
             }
-            let _ = needs_tls;
+            let _ = (needs_tls, servername);
             Ok(TlsOptions {
                 insecure: false,
                 servername: None,
